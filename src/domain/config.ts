@@ -75,13 +75,7 @@ export const monthlyRoleSchema = roleBase.extend({
   /** 1..28 so every month has it. */
   handoverDayOfMonth: z.number().int().min(1).max(28),
 });
-/** A fixed-interval cadence (in minutes): the sandbox's `--fast` mode uses it to hand over every minute. */
-export const intervalRoleSchema = roleBase.extend({
-  cadence: z.literal('interval'),
-  intervalMinutes: z.number().int().min(1),
-});
-
-export const roleConfigSchema = z.discriminatedUnion('cadence', [weeklyRoleSchema, monthlyRoleSchema, intervalRoleSchema]);
+export const roleConfigSchema = z.discriminatedUnion('cadence', [weeklyRoleSchema, monthlyRoleSchema]);
 export type RoleConfig = z.infer<typeof roleConfigSchema>;
 export type RoleConfigInput = z.input<typeof roleConfigSchema>;
 

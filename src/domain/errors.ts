@@ -1,0 +1,23 @@
+/**
+ * The one error the rotation engine throws for a request it cannot honour. `code` says what was wrong so the
+ * workflow can turn it into an `ApplicationFailure` and the CLI into a usage error; `message` is one sentence
+ * an operator can act on.
+ */
+export type RotationErrorCode =
+  | 'unknown-member'
+  | 'ambiguous-member'
+  | 'empty-group'
+  | 'same-member'
+  | 'invalid-date'
+  | 'invalid-range'
+  | 'invalid-request';
+
+export class RotationError extends Error {
+  override readonly name = 'RotationError';
+  constructor(
+    readonly code: RotationErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

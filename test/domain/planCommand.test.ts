@@ -1,0 +1,150 @@
+/**
+ * `team-roles plan` as operators run it: a child process, checking the exit code and the exact output.
+ * Runs src/client/cli.ts through tsx, so no build is needed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const SEVEN = 'Person A,Person B,Person C,Person D,Person E,Person F,Person G';
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function plan(...args: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--require', 'tsx/cjs', 'src/client/cli.ts', 'plan', ...args],
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A bad-usage outcome: exit code 2, nothing on stdout, one line on stderr matching `pattern`. */
+function assertUsageError(outcome: Outcome, pattern: RegExp): void {
+  assert.equal(outcome.code, 2, outcome.stderr);
+  assert.equal(outcome.stdout, '');
+  assert.equal(outcome.stderr.trimEnd().split('\n').length, 1, outcome.stderr);
+  assert.match(outcome.stderr, pattern);
+}
+
+describe('team-roles plan (CLI)', function () {
+  this.timeout(30_000);
+  const cases = {
+    json: [
+      'support-triager',
+      '--members',
+      SEVEN,
+      '--after',
+      'Person B',
+      '--from',
+      '2023-03-29',
+      '--count',
+      '3',
+      '--json',
+    ],
+    table: ['support-triager', '--members', SEVEN, '--after', 'Person B', '--from', '2023-03-29', '--count', '3'],
+    monthly: [
+      'meeting-facilitator',
+      '--members',
+      'Ann=U1,Bob=U2,Cleo=U3',
+      '--after',
+      'U2',
+      '--from',
+      '2023-03-15',
+      '--json',
+    ],
+    today: ['support-triager', '--members', 'Ann,Bob', '--count', '1', '--json'],
+    help: ['--help'],
+    unknownRole: ['support-steward', '--members', SEVEN],
+    unknownAfter: ['support-triager', '--members', SEVEN, '--after', 'Persn B'],
+    badDate: ['support-triager', '--members', SEVEN, '--from', '2023-02-30'],
+    zeroCount: ['support-triager', '--members', SEVEN, '--count', '0'],
+    wordCount: ['support-triager', '--members', SEVEN, '--count', 'three'],
+    noMembers: ['support-triager'],
+    duplicate: ['support-triager', '--members', 'Ann,ann'],
+  };
+  const results = {} as Record<keyof typeof cases, Outcome>;
+
+  before(async () => {
+    // All cases at once: each is a separate node process.
+    const entries = Object.entries(cases) as [keyof typeof cases, string[]][];
+    const outcomes = await Promise.all(entries.map(([, args]) => plan(...args)));
+    entries.forEach(([name], i) => (results[name] = outcomes[i] as Outcome));
+  });
+
+  it('prints exactly one compact JSON array with --json', () => {
+    assert.equal(results.json.code, 0, results.json.stderr);
+    assert.equal(
+      results.json.stdout,
+      '[{"member":"Person C","start":"2023-03-29","end":"2023-04-12"},{"member":"Person D","start":"2023-04-05","end":"2023-04-19"},{"member":"Person E","start":"2023-04-12","end":"2023-04-26"}]\n',
+    );
+    assert.equal(results.json.stderr, '');
+  });
+
+  it('prints an aligned table without --json', () => {
+    const { code, stdout } = results.table;
+    assert.equal(code, 0);
+    const lines = stdout.trimEnd().split('\n');
+    assert.match(
+      lines[0] ?? '',
+      /^Support Triager \(support-triager\): handover every Wed at 10:00; each turn lasts 2 weeks\.$/,
+    );
+    const rows = lines.slice(1);
+    assert.equal(new Set(rows.map((row) => row.length)).size, 1, 'every table line has the same width');
+    const cells = rows
+      .filter((row) => /\d{4}-/.test(row))
+      .map((row) =>
+        row
+          .split('│')
+          .map((cell) => cell.trim())
+          .filter(Boolean),
+      );
+    assert.deepEqual(cells, [
+      ['1', 'Person C', '2023-03-29', '2023-04-12'],
+      ['2', 'Person D', '2023-04-05', '2023-04-19'],
+      ['3', 'Person E', '2023-04-12', '2023-04-26'],
+    ]);
+  });
+
+  it('monthly role: a year of turns by default; members may carry Slack IDs', () => {
+    const turns = JSON.parse(results.monthly.stdout) as { member: string; start: string; end: string }[];
+    assert.equal(turns.length, 12);
+    assert.deepEqual(turns[0], { member: 'Cleo', start: '2023-04-01', end: '2023-05-01' });
+    assert.deepEqual(turns[1], { member: 'Ann', start: '2023-05-01', end: '2023-06-01' });
+  });
+
+  it('plans from today (UTC) by default', () => {
+    const [turn] = JSON.parse(results.today.stdout) as { member: string; start: string }[];
+    const today = new Date().toISOString().slice(0, 10);
+    assert.equal(turn?.member, 'Ann');
+    assert.ok(turn.start >= today && new Date(`${turn.start}T00:00:00Z`).getUTCDay() === 3, turn.start);
+  });
+
+  it('--help shows an example', () => {
+    assert.equal(results.help.code, 0);
+    assert.match(results.help.stdout, /Example:\n\s+\$ npx team-roles plan support-triager --members/);
+  });
+
+  it('an unknown role: exit 2, listing the roles', () =>
+    assertUsageError(
+      results.unknownRole,
+      /Unknown role "support-steward"\. Known roles: support-triager, meeting-facilitator/,
+    ));
+  it('an unknown --after: exit 2, with close matches', () =>
+    assertUsageError(results.unknownAfter, /No member "Persn B".*Did you mean Person B/));
+  it('a date that is not a date: exit 2', () => assertUsageError(results.badDate, /"2023-02-30" is not a date/));
+  it('a count below 1 or not a number: exit 2', () => {
+    assertUsageError(results.zeroCount, /--count must be a whole number/);
+    assertUsageError(results.wordCount, /--count must be a whole number/);
+  });
+  it('no --members: exit 2, saying to pass them', () =>
+    assertUsageError(results.noMembers, /pass the group with --members/));
+  it('the same member twice: exit 2', () => assertUsageError(results.duplicate, /lists "ann" twice/));
+});
