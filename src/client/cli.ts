@@ -5,6 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from './errors';
 import { registerServersCommand } from './commands/servers';
+import { registerListMembersCommand } from './commands/list-members';
+import { registerPlanCommand } from './commands/plan';
 
 export function buildProgram(): Command {
   const program = new Command('team-roles')
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   registerServersCommand(program);
+  registerListMembersCommand(program);
+  registerPlanCommand(program);
   return program;
 }
 

@@ -1,0 +1,42 @@
+/**
+ * Safe access to the Temporal activity context. The service functions also run outside an activity (the
+ * `list-members` CLI command calls Slack directly), where `log`/`heartbeat` from `@temporalio/activity` would throw.
+ */
+import { asyncLocalStorage, type Context } from '@temporalio/activity';
+
+function currentContext(): Context | undefined {
+  return asyncLocalStorage.getStore();
+}
+
+type Meta = Record<string, unknown>;
+
+/** The activity logger inside an activity (worker-installed, with activity metadata); silent elsewhere. */
+export const activityLog = {
+  debug: (message: string, meta?: Meta): void => {
+    currentContext()?.log.debug(message, meta);
+  },
+  info: (message: string, meta?: Meta): void => {
+    currentContext()?.log.info(message, meta);
+  },
+  warn: (message: string, meta?: Meta): void => {
+    currentContext()?.log.warn(message, meta);
+  },
+  error: (message: string, meta?: Meta): void => {
+    currentContext()?.log.error(message, meta);
+  },
+};
+
+/** Heartbeats progress when running as an activity (this is also how a cancellation reaches the activity). */
+export function heartbeatProgress(details: unknown): void {
+  currentContext()?.heartbeat(details);
+}
+
+/** The activity's cancellation signal, if running as an activity. */
+export function activityCancellationSignal(): AbortSignal | undefined {
+  return currentContext()?.cancellationSignal;
+}
+
+/** Throws the activity's CancelledFailure once cancellation was requested, so Temporal records a cancellation. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}

@@ -1,0 +1,65 @@
+/**
+ * The one place the worker's activities get their dependencies. The worker passes real clients
+ * (`buildActivityDeps`); tests pass clients pointed at the fakes under test/fakes.
+ * Workflows import the types only: `proxyActivities<ReturnType<typeof createActivities>>(...)`.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { calendar_v3 } from '@googleapis/calendar';
+import type { Client } from '@temporalio/client';
+import type { Settings } from '../domain/config';
+import { createCalendarActivities } from './calendar';
+import { createGeekbotActivities, type GeekbotClient } from './geekbot';
+import { createSettingsActivities } from './settings';
+import { createSlackActivities } from './slack';
+import { createTemporalActivities } from './temporal';
+
+export interface ActivityDeps {
+  /** Parsed with `parseSettings`; activities look roles up by name in `settings.roles`. */
+  settings: Settings;
+  /** See `createSlackClient` (client retries off, 429s rejected so Temporal retries). */
+  slack: WebClient;
+  geekbot: GeekbotClient;
+  calendar: {
+    /** See `createCalendarClient`. */
+    api: calendar_v3.Calendar;
+    calendarId: string;
+    serviceAccountEmail?: string;
+  };
+  /** A Temporal client for the schedule's `deliverHandover` (connected lazily by the worker). */
+  temporalClient?: () => Client;
+  /** Tuning; the defaults suit production. */
+  limits?: {
+    /** Concurrent Slack `users.info` calls (default 8). */
+    slackConcurrency?: number;
+    /** Groups larger than this are named from `users.list` pages (default 40). */
+    usersInfoMax?: number;
+    /** Concurrent Calendar requests (default 5). */
+    calendarConcurrency?: number;
+  };
+}
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSettingsActivities(deps.settings),
+    ...createTemporalActivities(deps.temporalClient),
+    ...createSlackActivities({
+      slack: deps.slack,
+      concurrency: deps.limits?.slackConcurrency,
+      usersInfoMax: deps.limits?.usersInfoMax,
+    }),
+    ...createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot }),
+    ...createCalendarActivities({
+      settings: deps.settings,
+      calendar: deps.calendar.api,
+      calendarId: deps.calendar.calendarId,
+      serviceAccountEmail: deps.calendar.serviceAccountEmail,
+      concurrency: deps.limits?.calendarConcurrency,
+    }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { RoleEvent, EnsureTurnsResult, DeleteEventsResult } from './calendar';
+export type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
+export { FailureType } from './errors';
+export { buildActivityDeps } from './deps';

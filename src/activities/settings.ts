@@ -1,0 +1,28 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { ConfigError, getRole, roleTimeZone, type Settings } from '../domain/config';
+import type { RoleRuntimeConfig } from '../shared';
+
+/**
+ * The role's configuration as the worker loaded it. A local activity, so the workflow records it in
+ * history once per run (replay-safe) and a changed configuration takes effect at the next run.
+ */
+export function createSettingsActivities(settings: Settings) {
+  return {
+    // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
+    async roleSettings(role: string): Promise<RoleRuntimeConfig> {
+      try {
+        const config = getRole(settings, role);
+        return {
+          role: config,
+          timeZone: roleTimeZone(settings, config),
+          historyLimit: settings.historyLimit,
+          handoversPerRun: settings.handoversPerRun,
+          calendarHorizonMonths: settings.calendarHorizonMonths,
+        };
+      } catch (err) {
+        if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');
+        throw err;
+      }
+    },
+  };
+}

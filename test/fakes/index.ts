@@ -1,0 +1,26 @@
+/** The fake outside services, for tests and the credential-free sandbox (`npm run dev`). */
+export * from './http';
+export {
+  startFakeSlack,
+  fakeSlackToken,
+  slackUser,
+  slackUsergroup,
+  type FakeSlack,
+  type FakeSlackOptions,
+  type FakeSlackState,
+} from './slack';
+export {
+  startFakeGeekbot,
+  fakeGeekbotKey,
+  type FakeGeekbot,
+  type FakeGeekbotOptions,
+  type FakeGeekbotState,
+} from './geekbot';
+export {
+  startFakeCalendar,
+  googleError,
+  type FakeCalendarServer,
+  type FakeCalendarOptions,
+  type FakeCalendarState,
+  type FakeCalendarEvent,
+} from './calendar';
