@@ -60,7 +60,10 @@ const roleBase = z.object({
   /** Slack user group handle whose members rotate, e.g. "support-triagers". */
   usergroup: z.string().min(1),
   /** How long before the handover the notice goes out and the calendar is topped up. */
-  prepareLeadHours: z.number().min(0).max(24 * 27),
+  prepareLeadHours: z
+    .number()
+    .min(0)
+    .max(24 * 27),
   standup: standupSchema,
   /** Older summary titles still recognised as this role's events (e.g. "Support Steward"). */
   legacyTitles: z.array(z.string()).default([]),
@@ -102,13 +105,13 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 
 export const SUPPORT_TRIAGER_QUESTION =
-  "Hi {incomingMention}! It is your turn to serve as {role}, starting today for two weeks. " +
+  'Hi {incomingMention}! It is your turn to serve as {role}, starting today for two weeks. ' +
   'Please watch the support ticket queue in Freshdesk and triage new tickets as they arrive. ' +
   "Reply 'ok' to acknowledge. If you will be away during your turn, please arrange cover with another team member. " +
   'Your support buddy for the first week is {buddyMention}.';
 
 export const MEETING_FACILITATOR_QUESTION =
-  "Hi {incomingMention}! It is your turn to serve as {role} this month. Please check the team calendar ({calendarUrl}) " +
+  'Hi {incomingMention}! It is your turn to serve as {role} this month. Please check the team calendar ({calendarUrl}) ' +
   "for the meetings you will facilitate. Reply 'ok' to acknowledge. If you will be away, please arrange cover with another team member.";
 
 export const DEFAULT_SETTINGS: SettingsInput = {

@@ -4,6 +4,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../shared';
+import { registerSearchAttributes } from '../temporal';
 import { resolveTemporalCli, resolveTestServer, serverStartError, type ResolveOptions } from './binaries';
 
 export interface DevServerOptions {
@@ -44,8 +45,9 @@ export async function startTimeSkippingServer(
   options: { resolve?: ResolveOptions } = {},
 ): Promise<TestWorkflowEnvironment> {
   const binary = await resolveTestServer(options.resolve);
+  let env: TestWorkflowEnvironment;
   try {
-    return await TestWorkflowEnvironment.createTimeSkipping({
+    env = await TestWorkflowEnvironment.createTimeSkipping({
       // No `--enable-time-skipping`: that flag skips time freely from the start, racing the worker's
       // workflow tasks. The SDK unlocks skipping itself while a test waits on a result or `env.sleep`.
       server: { executable: binary.executable },
@@ -53,4 +55,10 @@ export async function startTimeSkippingServer(
   } catch (err) {
     throw serverStartError('test-server', binary, err);
   }
+  const warning = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  if (warning) {
+    await env.teardown();
+    throw new Error(warning);
+  }
+  return env;
 }

@@ -1,0 +1,127 @@
+/**
+ * Names shared by the worker, the workflows, the CLI and the tests (see shared/CONTRACTS.md).
+ * Imported by workflow code: keep it free of I/O and Node built-ins.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Member, RoleConfig, Turn } from './domain';
+import type { RotationState } from './domain/rotation';
+
+export const TASK_QUEUE = 'team-roles';
+
+/** `team-roles/<role>`: one long-lived workflow per role. */
+export function roleWorkflowId(role: string): string {
+  return `team-roles/${role}`;
+}
+
+export const TeamRoleAttribute = defineSearchAttributeKey('TeamRole', SearchAttributeType.KEYWORD);
+export const IncomingMemberAttribute = defineSearchAttributeKey('IncomingMember', SearchAttributeType.KEYWORD);
+export const CurrentMemberAttribute = defineSearchAttributeKey('CurrentMember', SearchAttributeType.KEYWORD);
+export const NextHandoverAtAttribute = defineSearchAttributeKey('NextHandoverAt', SearchAttributeType.DATETIME);
+
+/** Registered by the project's own start-up (dev server flags, or the operator service on a cluster). */
+export const SEARCH_ATTRIBUTES = [
+  TeamRoleAttribute,
+  IncomingMemberAttribute,
+  CurrentMemberAttribute,
+  NextHandoverAtAttribute,
+] as const;
+
+// ---------------------------------------------------------------------------------------------
+// The role workflow's messages. Defined once here and used by the workflow, the CLI and the tests.
+// ---------------------------------------------------------------------------------------------
+
+/** Members are named by Slack ID or exact (case-insensitive) display name. */
+export interface OverrideRequest {
+  incoming?: string;
+  current?: string;
+}
+export interface SkipRequest {
+  member: string;
+  /** Skip turns starting within [from, to] (YYYY-MM-DD, inclusive)... */
+  from?: string;
+  to?: string;
+  /** ...or only the member's next turn. */
+  next?: boolean;
+}
+export interface SwapRequest {
+  first: string;
+  second: string;
+}
+export interface HandoverNowRequest {
+  /** Hand over for this handover date (YYYY-MM-DD); default the next pending one. A Schedule passes its date. */
+  date?: string;
+}
+
+/** How the handovers are triggered: the workflow's own timer, or a Temporal Schedule sending `handoverNow`. */
+export type HandoverMode = 'timer' | 'schedule';
+
+/** The `state` query's answer (shared/CONTRACTS.md). Instants are ISO-8601. */
+export interface RoleStateView {
+  role: string;
+  incoming: Member | null;
+  current: Member | null;
+  next: Member | null;
+  nextHandoverAt: string;
+  nextPrepareAt: string;
+  paused: boolean;
+  members: Member[];
+  history: Turn[];
+  mode: HandoverMode;
+  lastHandoverKey: string | null;
+  standupId: number | null;
+  warnings: string[];
+  lastError: string | null;
+}
+
+/** What a role workflow carries across continue-as-new. */
+export interface RoleWorkflowState {
+  rotation: RotationState;
+  standupId: number | null;
+  /** Key and member of the prepare step already done, so a re-trigger does not repeat it. */
+  prepared: { key: string; memberId: string; buddyId: string | null } | null;
+  nextHandoverAt: string | null;
+  warnings: string[];
+  lastError: string | null;
+  handoversDone: number;
+}
+
+export interface RoleWorkflowInput {
+  role: string;
+  mode?: HandoverMode;
+  /**
+   * Starting members of the last turns: a Slack ID or display name resolved against the group, or a
+   * member as an imported `team-roles.json` records it (kept even if they have left the group since).
+   */
+  seed?: { incoming?: string | Member | null; current?: string | Member | null };
+  /** Set by continue-as-new (or an import): the whole state. */
+  state?: RoleWorkflowState;
+}
+
+/** Role configuration as the worker resolved it, recorded once per run in history. */
+export interface RoleRuntimeConfig {
+  role: RoleConfig;
+  timeZone: string;
+  historyLimit: number;
+  handoversPerRun: number;
+  calendarHorizonMonths: number;
+}
+
+export const overrideSignal = defineSignal<[OverrideRequest]>('override');
+export const skipSignal = defineSignal<[SkipRequest]>('skip');
+export const swapSignal = defineSignal<[SwapRequest]>('swap');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const handoverNowSignal = defineSignal<[HandoverNowRequest?]>('handoverNow');
+export const refreshMembersSignal = defineSignal('refreshMembers');
+
+export const overrideUpdate = defineUpdate<RoleStateView, [OverrideRequest]>('override');
+export const skipUpdate = defineUpdate<RoleStateView, [SkipRequest]>('skip');
+export const swapUpdate = defineUpdate<RoleStateView, [SwapRequest]>('swap');
+export const pauseUpdate = defineUpdate<RoleStateView>('pause');
+export const resumeUpdate = defineUpdate<RoleStateView>('resume');
+export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest?]>('handoverNow');
+export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers');
+
+export const stateQuery = defineQuery<RoleStateView>('state');
+export const planQuery = defineQuery<Turn[], [number?]>('plan');

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { sortMembers } from '../../src/domain/members';
+import { startTimeSkippingServer } from '../../src/servers/environments';
+import { stateQuery } from '../../src/shared';
+import type { roleWorkflow } from '../../src/workflows';
+import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
+import { readyState, roleBed, type RoleBed } from './harness';
+
+describe('role workflow: a year of weekly handovers (time-skipping server)', function () {
+  this.timeout(10 * 60_000);
+  let env: TestWorkflowEnvironment;
+  let bed: RoleBed;
+
+  before(async () => {
+    env = await startTimeSkippingServer({ resolve: { sdkDownload: false } });
+    bed = await roleBed(env);
+  });
+  after(async () => {
+    await bed?.close();
+    await env?.teardown();
+  });
+
+  it('hands over every Wednesday for 52 weeks: exact incoming and current, standup and calendar', async () => {
+    const order = sortMembers(DEMO_TEAM);
+    const worker = await bed.worker();
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start<typeof roleWorkflow>('roleWorkflow', {
+        workflowId: bed.workflowId,
+        taskQueue: bed.taskQueue,
+        args: [{ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }],
+      });
+      let state = await readyState(handle);
+      assert.equal(state.incoming?.name, 'Ben');
+      assert.equal(state.current?.name, 'Ava');
+      assert.equal(state.next?.name, 'Chloe');
+
+      const handoverDates: string[] = [];
+      for (let week = 1; week <= 52; week++) {
+        const handoverAt = Date.parse(state.nextHandoverAt);
+        const at = new Date(handoverAt);
+        assert.equal(at.getUTCDay(), 3, `handover ${week} is on a Wednesday (${state.nextHandoverAt})`);
+        assert.equal(at.getUTCHours(), 10);
+        await env.sleep(handoverAt - (await env.currentTimeMs()) + 60_000);
+        state = await handle.query(stateQuery);
+
+        const current = order[week % order.length]!;
+        const incoming = order[(week + 1) % order.length]!;
+        assert.deepEqual(state.current, current, `week ${week}: current`);
+        assert.deepEqual(state.incoming, incoming, `week ${week}: incoming`);
+        assert.notEqual(state.current?.id, state.incoming?.id);
+        handoverDates.push(at.toISOString().slice(0, 10));
+
+        // The standup was pointed at this week's incoming triager (plus the manager), buddy the current one.
+        const standups = Object.values(bed.sandbox.geekbot.state.standups);
+        assert.equal(standups.length, 1, 'one standup, updated in place');
+        const standup = standups[0]!;
+        assert.deepEqual(standup.users.map((u) => u.id).sort(), [incoming.id, DEMO_MANAGER.id].sort());
+        assert.match(standup.questions[0]!.text, new RegExp(`<@${incoming.id}>`));
+        assert.match(standup.questions[0]!.text, new RegExp(`<@${current.id}>`));
+      }
+
+      // One event per turn, none twice: every handover's incoming has a 14-day event starting that day.
+      const events = bed.sandbox.calendar.events().filter((e) => e.status !== 'cancelled');
+      const starts = events.map((e) => e.start.date);
+      assert.equal(new Set(starts).size, starts.length, 'no duplicate events');
+      for (const [i, date] of handoverDates.entries()) {
+        const event = events.find((e) => e.start.date === date);
+        assert.ok(event, `an event for the turn starting ${date}`);
+        assert.equal(event.summary, `Support Triager: ${order[(i + 2) % order.length]!.name}`);
+        const end = new Date(Date.parse(`${date}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);
+        assert.equal(event.end.date, end);
+      }
+      assert.equal(state.history.length >= 52, true);
+
+      if (process.env.RECORD_HISTORIES) {
+        const history = await handle.fetchHistory();
+        const file = path.join(__dirname, '..', 'histories', 'support-triager-year.json');
+        writeFileSync(file, JSON.stringify(history));
+      }
+    });
+  });
+});
