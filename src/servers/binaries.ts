@@ -252,10 +252,13 @@ function notFoundMessage(spec: BinarySpec, tried: string[]): string {
   return `No ${spec.label} found. Tried: ${tried.join('; ')}. Set ${spec.envVar} to an existing binary.`;
 }
 
-/** Builds the error for when every route, including the SDK's download, failed to start a server. */
+/** Builds the error for when a resolved server failed to start (or every route, including the SDK's download, failed). */
 export function serverStartError(kind: 'cli' | 'test-server', resolved: ResolvedBinary, cause: unknown): Error {
   const spec = kind === 'cli' ? temporalCli : testServer;
   const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  if (resolved.path) {
+    return new Error(`The ${spec.label} at ${resolved.path} (${resolved.source}) did not start: ${detail}`);
+  }
   return new BinaryNotFoundError(`${notFoundMessage(spec, resolved.tried)} (last error: ${detail})`);
 }
 

@@ -6,7 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { handoverDateOf } from '../domain';
+import { handoverDateOf } from '../domain/schedule';
 
 type Activities = ReturnType<typeof createActivities>;
 

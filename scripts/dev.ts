@@ -1,0 +1,193 @@
+/**
+ * `npm run dev`: the whole product on a fresh machine. Starts the Temporal dev server (SQLite under
+ * data/, Web UI), the worker and the enabled role workflows. Without Slack/Geekbot/Google credentials
+ * it runs in sandbox mode: the same local fakes the tests use, seeded with a demo team.
+ * Ctrl-C stops everything; a second run resumes the same rotations from the SQLite file.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { buildActivityDeps } from '../src/activities/deps';
+import type { ActivityDeps } from '../src/activities';
+import type { Settings } from '../src/domain/config';
+import { PROJECT_ROOT } from '../src/servers/binaries';
+import { startDevServer } from '../src/servers/environments';
+import { loadSettings } from '../src/settings';
+import { roleWorkflowId, TASK_QUEUE, TeamRoleAttribute, type RoleWorkflowInput } from '../src/shared';
+import { createRoleWorker } from '../src/worker';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../test/fakes/sandbox';
+
+const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
+const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '7233' },
+      'ui-port': { type: 'string', default: '8233' },
+      data: { type: 'string', default: path.join(PROJECT_ROOT, 'data') },
+      sandbox: { type: 'boolean', default: false },
+    },
+  });
+  const dataDir = path.resolve(values.data);
+  mkdirSync(dataDir, { recursive: true });
+  // Handovers and activity results at INFO; the worker's own start-up chatter (bundler stats) only as warnings.
+  const standard = new DefaultLogger('INFO');
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      if (entry.meta?.sdkComponent === 'worker' && entry.level === 'INFO') return;
+      standard.log(entry.level, entry.message, entry.meta);
+    }),
+  });
+
+  const secretsDir = process.env.TEAM_ROLES_SECRETS_DIR ?? path.join(PROJECT_ROOT, 'secrets');
+  const hasCredentials = CREDENTIAL_VARIABLES.some((name) => process.env[name]) || existsSync(secretsDir);
+  const sandboxMode = values.sandbox || !hasCredentials;
+
+  console.log('Starting the Temporal dev server (the first run builds it with Go: a few minutes)...');
+  const env = await startDevServer({
+    port: Number(values.port),
+    uiPort: Number(values['ui-port']),
+    dbFilename: path.join(dataDir, 'temporal.sqlite'),
+  });
+
+  let sandbox: Sandbox | undefined;
+  let settings = loadSettings();
+  let deps: ActivityDeps;
+  const stateFile = path.join(dataDir, 'sandbox-state.json');
+  if (sandboxMode) {
+    sandbox = await startSandbox({
+      groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM },
+      standupManager: DEMO_MANAGER,
+      keyDir: dataDir,
+      calendarId: SANDBOX_CALENDAR_ID,
+    });
+    restoreSandbox(sandbox, stateFile);
+    settings = { ...settings, standupManager: settings.standupManager ?? DEMO_MANAGER };
+    deps = await buildActivityDeps(sandbox.env, settings);
+  } else {
+    deps = await buildActivityDeps(process.env, settings);
+  }
+
+  const worker = await createRoleWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    deps: { ...deps, temporalClient: () => env.client },
+  });
+
+  const started = await startEnabledRoles(env.client, settings, sandboxMode);
+  printBanner({ sandboxMode, address: env.address, uiPort: values['ui-port'], started, dataDir });
+
+  const saveTimer = sandbox ? setInterval(() => saveSandbox(sandbox, stateFile), 10_000) : undefined;
+  try {
+    // The worker stops on SIGINT/SIGTERM (Ctrl-C), finishing in-flight work first.
+    await worker.run();
+  } finally {
+    if (saveTimer) clearInterval(saveTimer);
+    if (sandbox) {
+      saveSandbox(sandbox, stateFile);
+      await sandbox.close();
+    }
+    await env.teardown();
+    console.log('Stopped the worker and the Temporal dev server. `npm run dev` resumes from data/.');
+  }
+}
+
+/** Starts each enabled role's workflow unless it is already running (then it is simply resumed). */
+async function startEnabledRoles(
+  client: import('@temporalio/client').Client,
+  settings: Settings,
+  sandboxMode: boolean,
+): Promise<{ workflowId: string; resumed: boolean }[]> {
+  const results: { workflowId: string; resumed: boolean }[] = [];
+  for (const [role, config] of Object.entries(settings.roles)) {
+    if (!config.enabled) continue;
+    const workflowId = roleWorkflowId(role);
+    const input: RoleWorkflowInput = {
+      role,
+      // The demo team starts mid-rotation so the first handover already shows incoming -> current.
+      seed: sandboxMode && config.slots === 2 ? { incoming: DEMO_TEAM[1]!.id, current: DEMO_TEAM[0]!.id } : undefined,
+    };
+    try {
+      await client.workflow.start('roleWorkflow', {
+        workflowId,
+        taskQueue: TASK_QUEUE,
+        args: [input],
+        typedSearchAttributes: [{ key: TeamRoleAttribute, value: role }],
+      });
+      results.push({ workflowId, resumed: false });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      results.push({ workflowId, resumed: true });
+    }
+  }
+  return results;
+}
+
+function printBanner(info: {
+  sandboxMode: boolean;
+  address: string;
+  uiPort: string;
+  started: { workflowId: string; resumed: boolean }[];
+  dataDir: string;
+}): void {
+  const lines = [
+    '',
+    info.sandboxMode
+      ? 'SANDBOX MODE: no Slack, Geekbot or Google credentials found, so local fakes stand in for them,\n' +
+        '  seeded with a demo team. Handovers, standups and calendar events happen for real against the fakes.\n' +
+        '  To use the real services, set SLACK_BOT_TOKEN, GEEKBOT_API_KEY, GOOGLE_APPLICATION_CREDENTIALS and\n' +
+        '  CALENDAR_ID (or put the secret files under secrets/) and run `npm run dev` again.'
+      : 'Using the REAL Slack, Geekbot and Google Calendar services (credentials found).',
+    '',
+    `Temporal frontend: ${info.address}   Web UI: http://localhost:${info.uiPort}`,
+    `State:             ${path.relative(process.cwd(), info.dataDir) || '.'}/temporal.sqlite (survives restarts)`,
+    'Rotations:',
+    ...info.started.map(({ workflowId, resumed }) => `  ${workflowId}  (${resumed ? 'resumed' : 'started'})`),
+    '',
+    'Try:',
+    '  npx team-roles status support-triager',
+    '  npx team-roles handover-now support-triager',
+    '  npx team-roles history support-triager',
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  console.log(lines.join('\n'));
+}
+
+interface SavedSandbox {
+  standups?: Sandbox['geekbot']['state']['standups'];
+  events?: Record<string, unknown>;
+}
+
+/** Standups and calendar events outlive a restart, like the rotations in SQLite do. */
+function restoreSandbox(sandbox: Sandbox, file: string): void {
+  if (!existsSync(file)) return;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedSandbox;
+    if (saved.standups?.length) {
+      const geekbot = sandbox.geekbot.state;
+      geekbot.standups.push(...saved.standups);
+      geekbot.nextStandupId = Math.max(...saved.standups.map((s) => s.id)) + 1;
+      geekbot.nextQuestionId = Math.max(0, ...saved.standups.flatMap((s) => s.questions.map((q) => q.id))) + 1;
+    }
+    const calendar = sandbox.calendar.state.calendars[sandbox.calendar.calendarId];
+    if (saved.events && calendar) Object.assign(calendar.events, saved.events);
+  } catch (err) {
+    console.warn(`Ignoring unreadable ${file}: ${(err as Error).message}`);
+  }
+}
+
+function saveSandbox(sandbox: Sandbox, file: string): void {
+  const calendar = sandbox.calendar.state.calendars[sandbox.calendar.calendarId];
+  const saved: SavedSandbox = { standups: sandbox.geekbot.state.standups, events: calendar?.events ?? {} };
+  writeFileSync(file, JSON.stringify(saved));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
