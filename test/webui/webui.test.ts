@@ -1,0 +1,109 @@
+// "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (Debian's
+// Chromium driven by playwright-core) against the dev server's own Web UI.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDevServer } from '../../src/servers/environments';
+import { roleWorkflowId } from '../../src/shared';
+import type { roleWorkflow } from '../../src/workflows';
+import { readyState, roleBed, type RoleBed } from '../workflow/harness';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
+// Headless and quiet: this machine has no network, and Chromium's background services would keep trying.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
+
+describe('Temporal Web UI shows the rotation (real browser)', function () {
+  this.timeout(180_000);
+  let env: TestWorkflowEnvironment;
+  let bed: RoleBed;
+  let browser: Browser;
+  let uiUrl: string;
+  let stopWorker: () => Promise<void>;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
+    }
+    const uiPort = 20_000 + Math.floor(Math.random() * 20_000);
+    env = await startDevServer({ uiPort });
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+    bed = await roleBed(env);
+    const worker = await bed.worker();
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+    };
+    const handle = await env.client.workflow.start<typeof roleWorkflow>('roleWorkflow', {
+      workflowId: roleWorkflowId('support-triager'),
+      taskQueue: bed.taskQueue,
+      args: [{ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }],
+    });
+    await readyState(handle);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopWorker?.();
+    await bed?.close();
+    await env?.teardown();
+  });
+
+  it('finds team-roles/support-triager, runs the state query and shows incoming and current', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${uiUrl}/namespaces/default/workflows`);
+    await page.getByText('team-roles/support-triager').first().click();
+    await page.getByText('Queries', { exact: true }).click();
+
+    await page.getByTestId('query-select-button').click();
+    await page.getByRole('option', { name: /^state/ }).click();
+    await page.getByRole('button', { name: 'Run Query' }).click();
+
+    const text = await visibleTextOnceItShows(page, '"incoming"');
+    assert.match(text, /"incoming":\s*\{[^}]*"name":\s*"Ben"/s);
+    assert.match(text, /"current":\s*\{[^}]*"name":\s*"Ava"/s);
+    assert.match(text, /"nextHandoverAt":\s*"\d{4}-\d{2}-\d{2}T10:00:00.000Z"/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'webui-state-query.png'), fullPage: true });
+  });
+
+  it('shows the search attributes, and a dashboard query by TeamRole finds the rotation', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${uiUrl}/namespaces/default/workflows`);
+    await page.getByText('team-roles/support-triager').first().click();
+    await page.getByText('Search Attributes', { exact: true }).click();
+    const text = await visibleTextOnceItShows(page, '"TeamRole"');
+    assert.match(text, /"TeamRole":\s*"support-triager"/);
+    assert.match(text, /"IncomingMember":\s*"Ben"/);
+    assert.match(text, /"CurrentMember":\s*"Ava"/);
+    assert.match(text, /"NextHandoverAt":\s*"\d{4}-\d{2}-\d{2}T10:00:00.000Z"/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'webui-search-attributes.png'), fullPage: true });
+
+    const query = encodeURIComponent('TeamRole="support-triager" AND CurrentMember="Ava"');
+    await page.goto(`${uiUrl}/namespaces/default/workflows?query=${query}`);
+    await page.getByText('team-roles/support-triager').first().waitFor({ timeout: 30_000 });
+  });
+});
+
+/** The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). */
+async function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {
+  // A string expression: it runs in the page, whose DOM types this Node project does not compile against.
+  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(needle)})`, undefined, {
+    timeout: 30_000,
+  });
+  return page.locator('body').innerText();
+}
