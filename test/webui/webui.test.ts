@@ -27,6 +27,8 @@ const CHROMIUM_ARGS = [
 
 describe('Temporal Web UI shows the rotation (real browser)', function () {
   this.timeout(180_000);
+  // A browser driving a single-page app on a loaded 2-core machine: one retry for rendering timing.
+  this.retries(1);
   let env: TestWorkflowEnvironment;
   let bed: RoleBed;
   let browser: Browser;
