@@ -103,6 +103,8 @@ export interface RoleRuntimeConfig {
   role: RoleConfig;
   timeZone: string;
   historyLimit: number;
+  /** 1 in production; the sandbox's `--fast` mode runs the rotation's clock faster (see Settings.timeScale). */
+  timeScale: number;
   handoversPerRun: number;
   calendarHorizonMonths: number;
 }
@@ -120,7 +122,9 @@ export const skipUpdate = defineUpdate<RoleStateView, [SkipRequest]>('skip');
 export const swapUpdate = defineUpdate<RoleStateView, [SwapRequest]>('swap');
 export const pauseUpdate = defineUpdate<RoleStateView>('pause');
 export const resumeUpdate = defineUpdate<RoleStateView>('resume');
-export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest?]>('handoverNow');
+// The argument is required here (`{}` for the next pending handover) because executeUpdate's overloads do not accept
+// an optional one; the workflow still takes a missing argument (e.g. from the temporal CLI) as `{}`.
+export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest]>('handoverNow');
 export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers');
 
 export const stateQuery = defineQuery<RoleStateView>('state');

@@ -5,8 +5,8 @@ import { handoverNowSignal, roleWorkflowId, TASK_QUEUE, type RoleWorkflowInput }
 /** Activities that talk to Temporal itself (the schedule's handover delivery). */
 export function createTemporalActivities(getClient: (() => Client) | undefined) {
   return {
-    /** `handoverNow` for `date` to `team-roles/<role>`, starting it in schedule mode when it is not running. */
-    async deliverHandover(input: { role: string; date: string }): Promise<void> {
+    /** `handoverNow` for `date` (default: the next pending handover) to `team-roles/<role>`, starting it in schedule mode when it is not running. */
+    async deliverHandover(input: { role: string; date?: string }): Promise<void> {
       if (!getClient) throw ApplicationFailure.nonRetryable('This worker has no Temporal client for schedule delivery');
       const workflowInput: RoleWorkflowInput = { role: input.role, mode: 'schedule' };
       await getClient().workflow.signalWithStart('roleWorkflow', {

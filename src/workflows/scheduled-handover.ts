@@ -6,7 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { handoverDateOf } from '../domain/schedule';
+import { alignToHandoverDate, handoverDateOf } from '../domain/schedule';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -27,7 +27,10 @@ export async function scheduledHandover(input: ScheduledHandoverInput): Promise<
   const config = await roleSettings(input.role);
   // The instant this run was scheduled for (also right for a backfill), else the start time.
   const at = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
-  const date = handoverDateOf(config.role, config.timeZone, at);
+  const scheduledDate = handoverDateOf(config.role, config.timeZone, at);
+  // On a handover day (the schedule firing, a backfill) that date; otherwise (a manual trigger on another
+  // day) the rotation's next pending handover, never a turn starting on a day that is not a handover day.
+  const date = alignToHandoverDate(config.role, scheduledDate) === scheduledDate ? scheduledDate : undefined;
   await deliverHandover({ role: input.role, date });
-  return { date };
+  return { date: date ?? 'next' };
 }

@@ -1,56 +1,49 @@
 import type { Command } from 'commander';
-import { ApplicationFailure } from '@temporalio/common';
-import { createSlackActivities, createSlackClient } from '../../activities/slack';
-import { FailureType } from '../../activities/errors';
 import type { Member } from '../../domain/config';
-import { loadSecret, SecretError, type Env } from '../../secrets';
-import { CliError, UsageError } from '../errors';
+import { runJob } from '../jobs';
+import { out, table } from '../output';
+import { withSession } from '../session';
+import { examples, type JsonOption } from './common';
 
 export interface ListMembersIo {
-  env?: Env;
+  /** Where the Temporal settings come from (default: the process environment). */
+  env?: NodeJS.ProcessEnv;
   stdout?: { write(text: string): unknown };
 }
 
 /**
- * `team-roles list-members <usergroup>`: the old list-members script. Prints `{ "display name": "U…" }` in rotation
- * order. Calls Slack directly with SLACK_BOT_TOKEN for now (a later issue routes it through the worker).
+ * `team-roles list-members <usergroup>`: the old list-members script, as a job on the worker (which holds the Slack
+ * token): the group's members in rotation order.
  */
 export function registerListMembersCommand(program: Command, io: ListMembersIo = {}): void {
   program
     .command('list-members')
-    .description('List the members of a Slack user group and their Slack IDs, as { "display name": "U…" }.')
+    .summary("A Slack group's members (job)")
+    .description('List the members of a Slack user group and their Slack IDs, in rotation order (runs on the worker).')
     .argument('<usergroup>', 'the Slack user group handle, e.g. support-triagers')
-    .option('--json', 'print compact JSON for machines')
+    .option('--json', 'print compact JSON { "display name": "U…" } as the old script did')
     .addHelpText(
       'after',
-      '\nNeeds SLACK_BOT_TOKEN (scopes usergroups:read, users:read) or secrets/slack_bot_token.json.\n' +
-        'Example:\n  $ npx team-roles list-members support-triagers',
+      '\nThe worker reads Slack with its own SLACK_BOT_TOKEN: this machine needs only Temporal access.\n' +
+        examples('team-roles list-members support-triagers', 'team-roles list-members support-triagers --json'),
     )
-    .action(async (usergroup: string, opts: { json?: boolean }) => {
-      const env = io.env ?? process.env;
-      const stdout = io.stdout ?? process.stdout;
-      let token: string;
-      try {
-        token = await loadSecret('slackBotToken', env);
-      } catch (err) {
-        if (err instanceof SecretError) throw new CliError(err.message);
-        throw err;
-      }
-      const slack = createSlackClient({ token, apiUrl: env.SLACK_API_URL?.trim() || undefined });
-      let members: Member[];
-      try {
-        members = await createSlackActivities({ slack }).lookupMembers(usergroup);
-      } catch (err) {
-        if (err instanceof ApplicationFailure) {
-          if (err.type === FailureType.SlackUsergroupNotFound || err.type === FailureType.InvalidInput) {
-            throw new UsageError(err.message);
-          }
-          throw new CliError(err.message);
-        }
-        throw err;
-      }
-      const byName = membersByName(members);
-      stdout.write(opts.json ? `${JSON.stringify(byName)}\n` : `${alignedJson(byName)}\n`);
+    .action(async (usergroup: string, opts: JsonOption) => {
+      const print = (text: string) => (io.stdout ? io.stdout.write(`${text}\n`) : out(text));
+      await withSession(
+        async (session) => {
+          const { members } = await runJob(session, { kind: 'list-members', usergroup }, usergroup, null);
+          if (opts.json) return print(JSON.stringify(membersByName(members)));
+          if (members.length === 0) return print(`The Slack user group ${usergroup} has no members.`);
+          print(
+            table(
+              ['#', 'Name', 'Slack ID'],
+              members.map((m, i) => [i + 1, m.name, m.id]),
+            ),
+          );
+        },
+        undefined,
+        io.env,
+      );
     });
 }
 

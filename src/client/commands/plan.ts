@@ -34,6 +34,7 @@ Example:
 export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
+    .summary('Coming turns, offline')
     .description('Show who takes the coming turns of a role (offline: no Slack, no Temporal).')
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--members <list>', 'comma-separated members in the group: "Name" or "Name=U123"')

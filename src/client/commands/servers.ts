@@ -6,7 +6,9 @@ import { CliError } from '../errors';
 export function registerServersCommand(program: Command): void {
   const servers = program
     .command('servers')
-    .description('Manage the local Temporal server binaries (dev server and test server).');
+    .summary('Find or build the Temporal binaries')
+    .description('Manage the local Temporal server binaries (dev server and test server).')
+    .addHelpText('after', '\nExample:\n  $ npx team-roles servers ensure');
   servers
     .command('ensure')
     .description('Find or build the Temporal CLI (dev server) and the time-skipping test server; print their paths.')

@@ -1,0 +1,160 @@
+/**
+ * The operator's changes to a running rotation, each sent as a validated Update: a bad request is refused with
+ * the workflow's reason (exit 2 for a wrong name or date) and changes nothing; a good one returns the new state.
+ */
+import type { Command } from 'commander';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  handoverNowUpdate,
+  overrideUpdate,
+  pauseUpdate,
+  refreshMembersUpdate,
+  resumeUpdate,
+  skipUpdate,
+  swapUpdate,
+  type HandoverNowRequest,
+  type RoleStateView,
+  type SkipRequest,
+} from '../../shared';
+import { UsageError } from '../errors';
+import { failureError } from '../failures';
+import { out, printJson, stateText } from '../output';
+import { ANSWER_TIMEOUT_MS, roleContext, runningRole, withSession } from '../session';
+import { dateOption, examples, type JsonOption } from './common';
+
+/** Sends one update to the role's running workflow and prints the state it returns. */
+async function change(
+  roleName: string,
+  what: string,
+  opts: JsonOption,
+  send: (handle: WorkflowHandle) => Promise<RoleStateView>,
+): Promise<void> {
+  const ctx = roleContext(roleName);
+  await withSession(async (session) => {
+    const handle = await runningRole(session, roleName);
+    let state: RoleStateView;
+    try {
+      state = await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => send(handle));
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError)
+        throw failureError(err.cause, `The ${roleName} rotation refused ${what}: `);
+      throw err;
+    }
+    if (opts.json) return printJson(state);
+    out(`Done: ${what}.`);
+    out(stateText(state, ctx.role.title, ctx.role.slots, ctx.timeZone));
+  }, roleName);
+}
+
+export function registerChangeCommands(program: Command): void {
+  program
+    .command('override')
+    .summary('Set who is incoming and/or current')
+    .description('Set who is incoming and/or current now; the rotation continues after them.')
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--incoming <name>', 'the new incoming member (Slack display name or ID)')
+    .option('--current <name>', 'the new current member (Slack display name or ID)')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles override support-triager --incoming Ben --current Ava'))
+    .action(async (role: string, opts: JsonOption & { incoming?: string; current?: string }) => {
+      if (!opts.incoming && !opts.current)
+        throw new UsageError('override needs --incoming NAME and/or --current NAME.');
+      const request = {
+        ...(opts.incoming ? { incoming: opts.incoming } : {}),
+        ...(opts.current ? { current: opts.current } : {}),
+      };
+      await change(role, 'the override', opts, (h) => h.executeUpdate(overrideUpdate, { args: [request] }));
+    });
+
+  program
+    .command('skip')
+    .summary("Skip a member's turns")
+    .description("Skip a member's turns that start within dates (inclusive), or only their next turn.")
+    .argument('<role>', 'role name, e.g. support-triager')
+    .argument('<member>', 'Slack display name or ID')
+    .option('--from <date>', 'first day of the absence, YYYY-MM-DD (alone: that one day)')
+    .option('--to <date>', 'last day of the absence, YYYY-MM-DD (alone: from today)')
+    .option('--next', 'skip only their next turn')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText(
+      'after',
+      '\nA skipped member is not lost from the cycle: they serve at the first later handover they can take.\n' +
+        examples(
+          'team-roles skip support-triager Ben --from 2026-12-20 --to 2027-01-05',
+          'team-roles skip support-triager Ben --next',
+        ),
+    )
+    .action(async (role: string, member: string, opts: JsonOption & { from?: string; to?: string; next?: boolean }) => {
+      const range = opts.from !== undefined || opts.to !== undefined;
+      if (range && opts.next) throw new UsageError('skip takes either --from/--to dates or --next, not both.');
+      if (!range && !opts.next)
+        throw new UsageError('skip needs --from DATE --to DATE, or --next for the next turn only.');
+      const request: SkipRequest = opts.next
+        ? { member, next: true }
+        : {
+            member,
+            ...(opts.from !== undefined ? { from: dateOption(opts.from, '--from') } : {}),
+            ...(opts.to !== undefined ? { to: dateOption(opts.to, '--to') } : {}),
+          };
+      await change(role, `the skip of ${member}`, opts, (h) => h.executeUpdate(skipUpdate, { args: [request] }));
+    });
+
+  program
+    .command('swap')
+    .summary('Two members exchange their next turns')
+    .description('Two members exchange their next turns.')
+    .argument('<role>', 'role name, e.g. support-triager')
+    .argument('<first>', 'Slack display name or ID')
+    .argument('<second>', 'Slack display name or ID')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles swap support-triager Chloe Dan'))
+    .action(async (role: string, first: string, second: string, opts: JsonOption) => {
+      await change(role, `the swap of ${first} and ${second}`, opts, (h) =>
+        h.executeUpdate(swapUpdate, { args: [{ first, second }] }),
+      );
+    });
+
+  program
+    .command('pause')
+    .summary('Stop handovers until resumed')
+    .description('Stop handovers until resumed (no notices, no calendar top-ups).')
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles pause support-triager'))
+    .action((role: string, opts: JsonOption) => change(role, 'pause', opts, (h) => h.executeUpdate(pauseUpdate)));
+
+  program
+    .command('resume')
+    .summary('Resume handovers')
+    .description('Resume handovers after a pause.')
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles resume support-triager'))
+    .action((role: string, opts: JsonOption) => change(role, 'resume', opts, (h) => h.executeUpdate(resumeUpdate)));
+
+  program
+    .command('handover-now')
+    .summary('Hand over now')
+    .description(
+      'Hand over now: notify the next member, top up the calendar and rotate. A date already handed over changes nothing.',
+    )
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--date <date>', 'hand over for this handover date, YYYY-MM-DD (default: the next pending one)')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles handover-now support-triager'))
+    .action(async (role: string, opts: JsonOption & { date?: string }) => {
+      const request: HandoverNowRequest = opts.date === undefined ? {} : { date: dateOption(opts.date, '--date') };
+      await change(role, 'the handover', opts, (h) => h.executeUpdate(handoverNowUpdate, { args: [request] }));
+    });
+
+  program
+    .command('refresh-members')
+    .summary('Read the Slack user group again now')
+    .description('Read the Slack user group again now (joins and leaves change only future turns).')
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText('after', examples('team-roles refresh-members support-triager'))
+    .action((role: string, opts: JsonOption) =>
+      change(role, 'the member refresh', opts, (h) => h.executeUpdate(refreshMembersUpdate)),
+    );
+}

@@ -1,0 +1,86 @@
+/**
+ * How the CLI prints: aligned tables (cli-table3), JSON for machines, colour only on a terminal, times in the role's
+ * time zone. Everything a person reads goes to stdout; prompts, progress and warnings go to stderr.
+ */
+import Table from 'cli-table3';
+import { DateTime } from 'luxon';
+import type { Member } from '../domain/types';
+import type { RoleStateView } from '../shared';
+
+type Stream = NodeJS.WriteStream;
+
+/** Colour on a terminal only, and never with NO_COLOR or TERM=dumb (https://no-color.org). */
+export function colourOn(stream: Stream): boolean {
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true && process.env.TERM !== 'dumb';
+}
+
+const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], yellow: [33, 39], green: [32, 39] } as const;
+
+export function paint(text: string, style: keyof typeof CODES, stream: Stream = process.stdout): string {
+  if (!colourOn(stream)) return text;
+  const [on, off] = CODES[style];
+  return `\u001b[${on}m${text}\u001b[${off}m`;
+}
+
+export function out(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function warn(text: string): void {
+  process.stderr.write(`${paint('warning:', 'yellow', process.stderr)} ${text}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A table with a header row; cells are strings or numbers. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({
+    head: head.map((h) => paint(h, 'bold')),
+    style: { head: [], border: [], compact: true },
+  });
+  for (const row of rows) t.push(row.map(String));
+  return t.toString();
+}
+
+/** A two-column table of labelled values. */
+export function fields(entries: [string, string][]): string {
+  const t = new Table({ style: { head: [], border: [], compact: true } });
+  for (const [label, value] of entries) t.push({ [paint(label, 'bold')]: value });
+  return t.toString();
+}
+
+export function memberText(member: Member | null | undefined): string {
+  if (!member) return '-';
+  return member.name && member.name !== member.id ? `${member.name} (${member.id})` : member.id;
+}
+
+/** `2026-12-09 10:00 UTC, Wed (in 4 days)`, in the role's time zone. */
+export function instantText(iso: string, timeZone: string, now: DateTime = DateTime.now()): string {
+  const at = DateTime.fromISO(iso, { zone: timeZone });
+  if (!at.isValid) return iso;
+  const relative = at.toRelative({ base: now });
+  return `${at.toFormat('yyyy-LL-dd HH:mm ZZZZ, ccc')}${relative ? ` (${relative})` : ''}`;
+}
+
+/** The human view of the `state` query. */
+export function stateText(state: RoleStateView, title: string, slots: 1 | 2, timeZone: string): string {
+  const mode =
+    state.mode === 'schedule' ? 'handovers sent by its Temporal Schedule' : "handovers on the workflow's timer";
+  const rows: [string, string][] = [];
+  if (slots === 2) rows.push(['Incoming', memberText(state.incoming)]);
+  rows.push(['Current', memberText(state.current)]);
+  rows.push(['Next', memberText(state.next)]);
+  rows.push(['Next prepare', instantText(state.nextPrepareAt, timeZone)]);
+  rows.push(['Next handover', instantText(state.nextHandoverAt, timeZone)]);
+  rows.push(['Paused', state.paused ? paint('yes', 'yellow') : 'no']);
+  rows.push([`Members (${state.members.length})`, state.members.map((m) => m.name || m.id).join(', ') || '-']);
+  rows.push(['Standup', state.standupId === null ? '-' : `#${state.standupId}`]);
+  const lines = [`${paint(title, 'bold')} (${state.role}): running, ${mode}.`, fields(rows)];
+  for (const warning of state.warnings.slice(-5)) lines.push(`${paint('warning:', 'yellow')} ${warning}`);
+  if (state.lastError) lines.push(`${paint('last error:', 'red')} ${state.lastError}`);
+  return `${lines.join('\n')}\n`;
+}

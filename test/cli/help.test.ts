@@ -1,0 +1,78 @@
+/** Every command's --help, read in-process (no server): each has a description and ends with an example. */
+import assert from 'node:assert/strict';
+import type { Command } from 'commander';
+import { buildProgram } from '../../src/client/cli';
+import { runCli } from './bed';
+
+function commands(command: Command, path: string[] = []): { path: string[]; command: Command }[] {
+  return command.commands.flatMap((child) => {
+    const here = [...path, child.name()];
+    return [{ path: here, command: child }, ...commands(child, here)];
+  });
+}
+
+describe('team-roles --help', () => {
+  const program = buildProgram();
+  const all = commands(program).filter(({ command }) => command.name() !== 'help');
+
+  it('covers every command of the issue', () => {
+    const names = all.map(({ path }) => path.join(' '));
+    for (const name of [
+      'start',
+      'status',
+      'override',
+      'skip',
+      'swap',
+      'pause',
+      'resume',
+      'handover-now',
+      'refresh-members',
+      'history',
+      'export-roles',
+      'list-members',
+      'create-standup',
+      'create-next-event',
+      'create-bulk-events',
+      'delete-bulk-events',
+      'plan',
+      'schedule create',
+      'schedule describe',
+      'schedule pause',
+      'schedule unpause',
+      'schedule trigger',
+      'schedule delete',
+    ]) {
+      assert.ok(names.includes(name), `team-roles ${name}`);
+    }
+  });
+
+  for (const { path, command } of commands(buildProgram()).filter(({ command }) => command.name() !== 'help')) {
+    it(`team-roles ${path.join(' ')} --help has an example`, () => {
+      let text = '';
+      command.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+      command.outputHelp();
+      assert.match(text, /\nExamples?:\n {2}\$ (npx )?team-roles /, text);
+      assert.ok(command.description().length > 10);
+    });
+  }
+
+  it('reading commands take --json', () => {
+    for (const name of ['status', 'history', 'list-members', 'plan']) {
+      const command = all.find(({ path }) => path.join(' ') === name)?.command;
+      assert.ok(
+        command?.options.some((option) => option.long === '--json'),
+        name,
+      );
+    }
+    const describe = all.find(({ path }) => path.join(' ') === 'schedule describe')?.command;
+    assert.ok(describe?.options.some((option) => option.long === '--json'));
+  });
+
+  it('works from the command line: exit 0, help on stdout', async function () {
+    this.timeout(30_000);
+    const outcome = await runCli(['create-bulk-events', '--help'], { ...process.env, NO_COLOR: '1' });
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.match(outcome.stdout, /-d, --date <date>/);
+    assert.match(outcome.stdout, /Examples:\n {2}\$ team-roles create-bulk-events support-triager --dry-run/);
+  });
+});
