@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -32,6 +33,7 @@ import {
   type RotationState,
 } from '../domain/rotation';
 import {
+  alignToHandoverDate,
   followingHandoverDate,
   handoverDateOf,
   handoverInstant,
@@ -109,8 +111,19 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   let requestsQueued = 0;
   let wake = false;
   let prepareRetryAt = 0;
+  // Set just before continue-as-new. A signal that still reaches this run afterwards would be missing from the new
+  // run's input: that happens when the server refuses the completion because of the signal but the worker is not
+  // made to replay (as with the time-skipping test server). Failing the workflow task then makes the worker replay
+  // the history, in which the signal comes before the continue-as-new. With Temporal's server this never happens.
+  let continuing = false;
+  const notContinuing = (name: string): void => {
+    if (continuing) throw new Error(`${name} signal reached a run that is continuing as new: replaying to take it.`);
+  };
 
   const pending = () => pendingHandover(config, state);
+  /** Any other date than the role's handover dates would move the whole rotation to another weekday (or day). */
+  const notAHandoverDate = (date: IsoDate): string =>
+    `${date} is not a handover date of ${input.role} (the next one is ${pending().date}).`;
   const view = (): RoleStateView => {
     if (!ready) {
       throw ApplicationFailure.nonRetryable(
@@ -143,6 +156,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   const signal =
     <A extends unknown[]>(name: string, op: (...args: A) => RotationState) =>
     (...args: A): void => {
+      notContinuing(name);
       if (!ready) {
         untilReady.push(() => signal(name, op)(...args));
         return;
@@ -157,27 +171,46 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
         rememberWarning(state, message);
       }
     };
-  setHandler(overrideSignal, signal('override', operations.override));
-  setHandler(skipSignal, signal('skip', operations.skip));
-  setHandler(swapSignal, signal('swap', operations.swap));
-  setHandler(pauseSignal, signal('pause', operations.pause));
-  setHandler(resumeSignal, signal('resume', operations.resume));
-  setHandler(handoverNowSignal, (request) => {
-    try {
-      optionalDate(request?.date);
-    } catch (err) {
-      log.warn('handoverNow signal ignored', { error: (err as Error).message });
-      if (ready) rememberWarning(state, `handoverNow signal ignored: ${(err as Error).message}`);
-      return;
-    }
-    handoverRequests.push(request ?? {});
-    requestsQueued++;
-    wake = true;
+  setHandler(overrideSignal, signal('override', operations.override), {
+    description: 'Set who is incoming and/or current now (unvalidated: a bad request is kept as a warning).',
   });
-  setHandler(refreshMembersSignal, () => {
-    refreshRequested = true;
-    wake = true;
+  setHandler(skipSignal, signal('skip', operations.skip), {
+    description: "Skip a member's turns within a date range, or their next turn (unvalidated).",
   });
+  setHandler(swapSignal, signal('swap', operations.swap), {
+    description: 'Two members exchange their next turns (unvalidated).',
+  });
+  setHandler(pauseSignal, signal('pause', operations.pause), { description: 'Stop handovers until resumed.' });
+  setHandler(resumeSignal, signal('resume', operations.resume), { description: 'Resume handovers.' });
+  setHandler(
+    handoverNowSignal,
+    (request) => {
+      notContinuing('handoverNow');
+      try {
+        optionalDate(request?.date);
+      } catch (err) {
+        log.warn('handoverNow signal ignored', { error: (err as Error).message });
+        const warning = `handoverNow signal ignored: ${(err as Error).message}`;
+        // While the rotation starts (e.g. just after continue-as-new) the state does not exist yet: keep it for then.
+        if (ready) rememberWarning(state, warning);
+        else untilReady.push(() => rememberWarning(state, warning));
+        return;
+      }
+      handoverRequests.push(request ?? {});
+      requestsQueued++;
+      wake = true;
+    },
+    { description: 'Hand over now (or for the given handover date); a date already handed over changes nothing.' },
+  );
+  setHandler(
+    refreshMembersSignal,
+    () => {
+      notContinuing('refreshMembers');
+      refreshRequested = true;
+      wake = true;
+    },
+    { description: 'Read the Slack user group again now.' },
+  );
 
   // Updates: validated first (a rejected update leaves no trace in history), then applied.
   const update =
@@ -214,9 +247,28 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     validator: validator(operations.resume),
     description: 'Resume handovers.',
   });
+  const validateHandoverNow = (request?: HandoverNowRequest): void => {
+    if (ready && state.rotation.paused) {
+      throw ApplicationFailure.nonRetryable('The rotation is paused: resume it first.');
+    }
+    const date = optionalDate(request?.date);
+    if (ready && date !== undefined && alignToHandoverDate(config.role, date) !== date) {
+      throw ApplicationFailure.create({
+        type: 'invalid-date',
+        nonRetryable: true,
+        message: notAHandoverDate(date),
+      });
+    }
+  };
   setHandler(
     handoverNowUpdate,
     async (request?: HandoverNowRequest) => {
+      // One that arrived while the rotation was starting (e.g. just after continue-as-new) could not be validated
+      // against the state yet: validate it now, so a paused rotation refuses it as at any other time.
+      if (!ready && patched('validate-handover-updates-at-start')) {
+        await condition(() => ready);
+        validateHandoverNow(request);
+      }
       const ticket = ++requestsQueued;
       handoverRequests.push(request ?? {});
       wake = true;
@@ -224,12 +276,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       return view();
     },
     {
-      validator: (request?: HandoverNowRequest) => {
-        if (ready && state.rotation.paused) {
-          throw ApplicationFailure.nonRetryable('The rotation is paused: resume it first.');
-        }
-        if (request?.date !== undefined) optionalDate(request.date);
-      },
+      validator: validateHandoverNow,
       description: 'Hand over now (or for the given handover date); a date already handed over changes nothing.',
     },
   );
@@ -287,8 +334,21 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
   /** Notice and calendar for the handover on `date`: who comes next, their buddy, and a year of turns. */
   const prepare = async (date: IsoDate, key: string): Promise<boolean> => {
+    const failed = (failures: string[]): false => {
+      state.lastError = `prepare ${key}: ${failures.join('; ')}`;
+      log.warn('prepare step failed; it will be retried', { key, error: state.lastError });
+      prepareRetryAt = Date.now() + PREPARE_RETRY_MS;
+      return false;
+    };
     await refresh();
-    const { member: next, warnings } = upcomingMember(state.rotation, date);
+    let selection: ReturnType<typeof upcomingMember>;
+    try {
+      selection = upcomingMember(state.rotation, date);
+    } catch (err) {
+      // Nobody to name: the group has had no members since the rotation started. Retried like a failed step.
+      return failed([describeFailure(err)]);
+    }
+    const { member: next, warnings } = selection;
     for (const warning of warnings) rememberWarning(state, warning);
     const buddy = state.rotation.slots === 2 ? state.rotation.incoming : null;
     const turns = calendarTurns(config, state.rotation, date);
@@ -300,12 +360,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     if (standup.status === 'fulfilled') state.standupId = standup.value.standupId;
     else failures.push(`standup: ${describeFailure(standup.reason)}`);
     if (calendar.status === 'rejected') failures.push(`calendar: ${describeFailure(calendar.reason)}`);
-    if (failures.length) {
-      state.lastError = `prepare ${key}: ${failures.join('; ')}`;
-      log.warn('prepare step failed; it will be retried', { key, error: state.lastError });
-      prepareRetryAt = Date.now() + PREPARE_RETRY_MS;
-      return false;
-    }
+    if (failures.length) return failed(failures);
     state.prepared = { key, memberId: next.id, buddyId: buddy?.id ?? null };
     if (state.lastError?.startsWith('prepare')) state.lastError = null;
     log.info('prepared handover', { key, next: next.id });
@@ -314,6 +369,10 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
   const handover = async (date: IsoDate): Promise<void> => {
     const key = handoverKey(input.role, date);
+    if (alignToHandoverDate(role, date) !== date && patched('handover-dates-only')) {
+      rememberWarning(state, `handover ${key} not done: ${notAHandoverDate(date)}`);
+      return;
+    }
     const lastStart = state.rotation.history.at(-1)?.start;
     if (key === state.rotation.lastHandoverKey || (lastStart !== undefined && date <= lastStart)) {
       log.info('handover already done; nothing to change', { key });
@@ -324,9 +383,28 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       return;
     }
     const followingAt = handoverInstant(role, config.timeZone, followingHandoverDate(role, date));
-    // Re-prepare when the notice names someone else (an override since), unless that week is already over.
-    if (!isPrepared(state, date, key) && Date.now() < followingAt.getTime()) await prepare(date, key);
-    const result = applyHandover(state.rotation, { start: date, end: turnEnd(role, date) }, key, config.historyLimit);
+    // Re-prepare when the notice names someone else (an operator change since, or one that arrived while the notice
+    // was going out), unless that week is already over or the prepare step failed (it is recorded in lastError).
+    // Runs from before the patch prepared once only.
+    while (!isPrepared(state, date, key) && Date.now() < followingAt.getTime()) {
+      if (!(await prepare(date, key)) || !patched('reprepare-until-notice-matches')) break;
+    }
+    // A pause that arrived while the notice was going out stops this handover as well.
+    if (state.rotation.paused && patched('no-handover-when-paused-during-prepare')) {
+      rememberWarning(state, `handover ${key} not done: the rotation is paused`);
+      return;
+    }
+    let result: ReturnType<typeof applyHandover>;
+    try {
+      result = applyHandover(state.rotation, { start: date, end: turnEnd(role, date) }, key, config.historyLimit);
+    } catch (err) {
+      if (!(err instanceof Error && err.name === 'RotationError')) throw err;
+      // Nobody can take the turn (an empty group): say so and wait for the next handover instead of failing the task.
+      rememberWarning(state, `handover ${key} not done: ${err.message}`);
+      if (date >= pending().date) state.nextHandoverAt = followingAt.toISOString();
+      updateVisibility(config, state);
+      return;
+    }
     state.rotation = result.state;
     for (const warning of result.warnings) rememberWarning(state, warning);
     state.handoversDone++;
@@ -372,6 +450,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
     if (state.handoversDone >= config.handoversPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && handoverRequests.length === 0 && !refreshRequested);
+      continuing = true;
       await continueAsNew<typeof roleWorkflow>({ role: input.role, mode, state: { ...state, handoversDone: 0 } });
     }
 

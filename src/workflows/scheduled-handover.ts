@@ -28,9 +28,9 @@ export async function scheduledHandover(input: ScheduledHandoverInput): Promise<
   // The instant this run was scheduled for (also right for a backfill), else the start time.
   const at = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
   const scheduledDate = handoverDateOf(config.role, config.timeZone, at);
-  // On a handover day (the schedule firing, a backfill) that date; otherwise (a manual trigger on another
-  // day) the rotation's next pending handover, never a turn starting on a day that is not a handover day.
-  const date = alignToHandoverDate(config.role, scheduledDate) === scheduledDate ? scheduledDate : undefined;
+  // The schedule fires on handover days; a manual trigger on another day means that week's handover. Either
+  // way every trigger of a day names the same date, so the handover key makes a repeat change nothing.
+  const date = alignToHandoverDate(config.role, scheduledDate);
   await deliverHandover({ role: input.role, date });
-  return { date: date ?? 'next' };
+  return { date };
 }

@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sortMembers } from '../../src/domain/members';
 import { startTimeSkippingServer } from '../../src/servers/environments';
-import { stateQuery } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
-import { readyState, roleBed, type RoleBed } from './harness';
+import {
+  readyState,
+  roleBed,
+  runHistories,
+  saveHistory,
+  startServer,
+  workflowTaskFailures,
+  type RoleBed,
+} from './harness';
 
 describe('role workflow: a year of weekly handovers (time-skipping server)', function () {
   this.timeout(10 * 60_000);
@@ -15,7 +20,7 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
   let bed: RoleBed;
 
   before(async () => {
-    env = await startTimeSkippingServer({ resolve: { sdkDownload: false } });
+    env = await startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } }));
     bed = await roleBed(env);
   });
   after(async () => {
@@ -38,13 +43,15 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
       assert.equal(state.next?.name, 'Chloe');
 
       const handoverDates: string[] = [];
+      const geekbotWrites = () => bed.sandbox.geekbot.calls().filter((c) => /^(POST|PATCH) /.test(c));
       for (let week = 1; week <= 52; week++) {
+        const writesBefore = geekbotWrites().length;
         const handoverAt = Date.parse(state.nextHandoverAt);
         const at = new Date(handoverAt);
         assert.equal(at.getUTCDay(), 3, `handover ${week} is on a Wednesday (${state.nextHandoverAt})`);
         assert.equal(at.getUTCHours(), 10);
         await env.sleep(handoverAt - (await env.currentTimeMs()) + 60_000);
-        state = await handle.query(stateQuery);
+        state = await readyState(handle); // after the 52nd handover, a new run may be starting
 
         const current = order[week % order.length]!;
         const incoming = order[(week + 1) % order.length]!;
@@ -60,6 +67,14 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
         assert.deepEqual(standup.users.map((u) => u.id).sort(), [incoming.id, DEMO_MANAGER.id].sort());
         assert.match(standup.questions[0]!.text, new RegExp(`<@${incoming.id}>`));
         assert.match(standup.questions[0]!.text, new RegExp(`<@${current.id}>`));
+        // Written exactly once for this handover: created the first week, one PATCH each week after.
+        assert.deepEqual(
+          geekbotWrites()
+            .slice(writesBefore)
+            .map((c) => c.split(' ')[0]),
+          [week === 1 ? 'POST' : 'PATCH'],
+          `week ${week}: one standup write`,
+        );
       }
 
       // One event per turn, none twice: every handover's incoming has a 14-day event starting that day.
@@ -73,13 +88,22 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
         const end = new Date(Date.parse(`${date}T00:00:00Z`) + 14 * 86_400_000).toISOString().slice(0, 10);
         assert.equal(event.end.date, end);
       }
-      assert.equal(state.history.length >= 52, true);
+      assert.equal(state.history.length, 52);
 
-      if (process.env.RECORD_HISTORIES) {
-        const history = await handle.fetchHistory();
-        const file = path.join(__dirname, '..', 'histories', 'support-triager-year.json');
-        writeFileSync(file, JSON.stringify(history));
-      }
+      // No insert was ever repeated or refused: a year of turns the first week, then the one new turn each week.
+      const writes = bed.sandbox.calendar.requests.filter((r) => r.method !== 'GET');
+      assert.ok(
+        writes.every((r) => r.method === 'POST' && r.status === 200),
+        'only successful inserts',
+      );
+      const inserted = writes.map((r) => (r.body as { id: string }).id);
+      assert.equal(new Set(inserted).size, inserted.length, 'no event inserted twice');
+      assert.equal(inserted.length, 52 + 51);
+      assert.deepEqual(await workflowTaskFailures(env.client, bed.workflowId), [], 'no workflow task failed');
+
+      // The year's run (it continued as new after its 52nd handover; the new run has only just started).
+      const [yearRun] = await runHistories(env.client, bed.workflowId);
+      saveHistory('support-triager-year', { events: yearRun!.events });
     });
   });
 });
