@@ -48,6 +48,5 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const merged = mergeSettings(DEFAULT_SETTINGS, overlay) as Record<string, unknown>;
   if (env.TEAM_ROLES_TIME_ZONE) merged.timeZone = env.TEAM_ROLES_TIME_ZONE;
-  if (env.TEAM_ROLES_TIME_SCALE) merged.timeScale = Number(env.TEAM_ROLES_TIME_SCALE);
   return parseSettings(merged);
 }

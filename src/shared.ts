@@ -103,8 +103,6 @@ export interface RoleRuntimeConfig {
   role: RoleConfig;
   timeZone: string;
   historyLimit: number;
-  /** 1 in production; the sandbox's `--fast` mode runs the rotation's clock faster (see Settings.timeScale). */
-  timeScale: number;
   handoversPerRun: number;
   calendarHorizonMonths: number;
 }

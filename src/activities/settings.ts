@@ -16,7 +16,6 @@ export function createSettingsActivities(settings: Settings) {
           role: config,
           timeZone: roleTimeZone(settings, config),
           historyLimit: settings.historyLimit,
-          timeScale: settings.timeScale,
           handoversPerRun: settings.handoversPerRun,
           calendarHorizonMonths: settings.calendarHorizonMonths,
         };

@@ -99,11 +99,6 @@ export const settingsSchema = z.object({
   /** How many turns the calendar always holds ahead (a year of weekly turns by default). */
   calendarHorizonMonths: z.number().int().min(1).max(36).default(12),
   historyLimit: z.number().int().min(1).max(1000).default(104),
-  /**
-   * How much faster than the wall clock the rotations run: 1 in production. The sandbox's `--fast` mode
-   * uses 10080 (a week a minute), so the same weekly code path shows a handover every minute.
-   */
-  timeScale: z.number().min(1).max(1_000_000).default(1),
   roles: z.record(roleNameSchema, roleConfigSchema),
 });
 export type Settings = z.infer<typeof settingsSchema>;
