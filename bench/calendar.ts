@@ -1,0 +1,126 @@
+/**
+ * Section 2: a year of turns (52 all-day events) written to an empty calendar with 50 ms per call: our
+ * `ensureCalendarTurns` (one list, then inserts with bounded concurrency) against the same client inserting the
+ * same events one after another. Same fake, same client, same event bodies; only the calling pattern differs.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { createCalendarActivities, createCalendarClient, eventForTurn } from '../src/activities/calendar';
+import { sortMembers } from '../src/domain/members';
+import { initialState, planFromState } from '../src/domain/rotation';
+import { handoverDateOf, nextHandoverAfter } from '../src/domain/schedule';
+import { startFakeCalendar } from '../test/fakes/calendar';
+import { benchSettings, benchTeam, LATENCY_MS, median, progress, ROLE } from './common';
+
+export interface CalendarOptions {
+  pairs: number;
+  /** Other concurrency bounds to try (context: what the goal would take). */
+  sweep: number[];
+  sweepRuns: number;
+}
+
+export interface CalendarRun {
+  ms: number;
+  calls: number;
+  maxInFlight: number;
+}
+
+export interface CalendarResult {
+  latencyMs: number;
+  events: number;
+  concurrency: number;
+  sequential: CalendarRun[];
+  ours: CalendarRun[];
+  ratios: number[];
+  sweep: Array<{ concurrency: number; runs: CalendarRun[] }>;
+}
+
+const DEFAULT_CONCURRENCY = 5; // createCalendarActivities' default
+
+export async function runCalendarSection(options: CalendarOptions): Promise<CalendarResult> {
+  const calendar = await startFakeCalendar({ faults: { latencyMs: LATENCY_MS } });
+  try {
+    const settings = benchSettings();
+    const role = settings.roles[ROLE]!;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const api = createCalendarClient({
+      credentials: {
+        client_email: 'bench@bench.iam.gserviceaccount.com',
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+      rootUrl: calendar.url,
+      selfSignedJwt: true,
+    });
+    const members = benchTeam(7);
+    const sorted = sortMembers(members);
+    const rotation = initialState(ROLE, 2, members, { incoming: sorted[1], current: sorted[0] });
+    const date = handoverDateOf(role, settings.timeZone, nextHandoverAfter(role, settings.timeZone, new Date()));
+    const turns = planFromState(role, rotation, date, 52);
+
+    const empty = () => {
+      const events = calendar.state.calendars[calendar.calendarId]!.events;
+      for (const id of Object.keys(events)) delete events[id];
+      calendar.clearRequests();
+    };
+    const check = () => {
+      const count = calendar.events().filter((event) => event.status === 'confirmed').length;
+      if (count !== turns.length) throw new Error(`bench: the calendar holds ${count} events, not ${turns.length}`);
+    };
+    const ours = async (concurrency: number): Promise<CalendarRun> => {
+      const activities = createCalendarActivities({
+        settings,
+        calendar: api,
+        calendarId: calendar.calendarId,
+        concurrency,
+      });
+      empty();
+      const started = performance.now();
+      await activities.ensureCalendarTurns({ role: ROLE, turns });
+      const ms = performance.now() - started;
+      check();
+      return { ms, calls: calendar.requests.length, maxInFlight: calendar.maxInFlight };
+    };
+    const sequential = async (): Promise<CalendarRun> => {
+      empty();
+      const started = performance.now();
+      for (const turn of turns) {
+        await api.events.insert({ calendarId: calendar.calendarId, requestBody: eventForTurn(ROLE, role, turn) });
+      }
+      const ms = performance.now() - started;
+      check();
+      return { ms, calls: calendar.requests.length, maxInFlight: calendar.maxInFlight };
+    };
+
+    // Warm-up (not counted): the connection pool and the signed token.
+    await ours(DEFAULT_CONCURRENCY);
+    await sequential();
+
+    const result: CalendarResult = {
+      latencyMs: LATENCY_MS,
+      events: turns.length,
+      concurrency: DEFAULT_CONCURRENCY,
+      sequential: [],
+      ours: [],
+      ratios: [],
+      sweep: [],
+    };
+    for (let i = 0; i < options.pairs; i++) {
+      const a = await sequential();
+      const b = await ours(DEFAULT_CONCURRENCY);
+      result.sequential.push(a);
+      result.ours.push(b);
+      result.ratios.push(a.ms / b.ms);
+    }
+    for (const concurrency of options.sweep) {
+      const runs: CalendarRun[] = [];
+      for (let i = 0; i < options.sweepRuns; i++) runs.push(await ours(concurrency));
+      result.sweep.push({ concurrency, runs });
+    }
+    progress(
+      `calendar: sequential ${Math.round(median(result.sequential.map((r) => r.ms)))} ms, ours ` +
+        `${Math.round(median(result.ours.map((r) => r.ms)))} ms, ratio ${median(result.ratios).toFixed(2)}x`,
+    );
+    return result;
+  } finally {
+    await calendar.close();
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Helpers shared by the benchmark sections: statistics, a bench team, settings, the machine line, and reading a
+ * process's memory and CPU from /proc.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../src/domain/config';
+import type { Member } from '../src/domain/types';
+import { mergeSettings } from '../src/settings';
+import { DEMO_MANAGER } from '../test/fakes/sandbox';
+
+export const ROLE = 'support-triager';
+export const GROUP = 'support-triagers';
+
+/** Injected per call in sections 1 and 2. */
+export const LATENCY_MS = 50;
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function min(values: readonly number[]): number {
+  return Math.min(...values);
+}
+
+export function max(values: readonly number[]): number {
+  return Math.max(...values);
+}
+
+/** "123 ms" below ten seconds, "12.3 s" above. */
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value < 10_000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+export function ratio(value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value >= 10 ? `${value.toFixed(0)}x` : `${value.toFixed(2)}x`;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+/** median (min–max) of a series, formatted with `format`. */
+export function spread(values: readonly number[], format: (v: number) => string = ms): string {
+  if (values.length === 1) return format(values[0] as number);
+  return `${format(median(values))} (${format(min(values))}–${format(max(values))})`;
+}
+
+/** `count` members with stable, sortable Slack IDs and readable names. */
+export function benchTeam(count: number, prefix = 'U0B'): Member[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(5, '0');
+    return { id: `${prefix}${n}`, name: `Member ${n}` };
+  });
+}
+
+/** The shipped settings with the demo standup manager and `overlay` (e.g. a role's prepareLeadHours). */
+export function benchSettings(overlay: Record<string, unknown> = {}): Settings {
+  const base: SettingsInput = { ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER };
+  return parseSettings(mergeSettings(base, overlay));
+}
+
+export function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** Polls `probe` every `intervalMs` until it is truthy; throws after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  { timeoutMs = 60_000, intervalMs = 10 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+export interface MachineInfo {
+  nproc: number;
+  memory: string;
+  cpu: string;
+  node: string;
+  os: string;
+  date: string;
+}
+
+export function machineInfo(): MachineInfo {
+  return {
+    nproc: os.availableParallelism(),
+    memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    date: new Date().toISOString(),
+  };
+}
+
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ');
+}
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** A process's memory (VmRSS now, VmHWM its peak) and CPU time (user + system) from /proc. */
+export interface ProcessSample {
+  rssBytes: number;
+  peakRssBytes: number;
+  cpuMs: number;
+  /** Time its threads were runnable but waiting for a CPU (schedstat), summed over the live threads. */
+  runQueueMs: number;
+}
+
+export function sampleProcess(pid: number): ProcessSample | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    let waitNs = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        waitNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+      } catch {
+        // thread gone
+      }
+    }
+    return {
+      rssBytes: kib('VmRSS'),
+      peakRssBytes: kib('VmHWM'),
+      cpuMs: (ticks * 1000) / CLOCK_TICKS,
+      runQueueMs: waitNs / 1e6,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Direct children of this process whose command name is `comm` (e.g. the `temporal` dev server). */
+export function childPids(comm: string): number[] {
+  const pids: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return pids; // no /proc
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === process.pid && name === comm) pids.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+/** Prints progress to stderr, so stdout stays for the report. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
