@@ -8,7 +8,13 @@ import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import { registerSearchAttributes } from '../temporal';
-import { resolveTemporalCli, resolveTestServer, serverStartError, type ResolveOptions } from './binaries';
+import {
+  resolveTemporalCli,
+  resolveTestServer,
+  serverStartError,
+  type ResolvedBinary,
+  type ResolveOptions,
+} from './binaries';
 
 export interface DevServerOptions {
   /** Frontend port; random free port when omitted. */
@@ -147,15 +153,17 @@ export async function startTimeSkippingServer(
   options: { resolve?: ResolveOptions } = {},
 ): Promise<TestWorkflowEnvironment> {
   const binary = await resolveTestServer(options.resolve);
-  let env: TestWorkflowEnvironment;
-  try {
-    env = await TestWorkflowEnvironment.createTimeSkipping({
-      // No `--enable-time-skipping`: that flag skips time freely from the start, racing the worker's
-      // workflow tasks. The SDK unlocks skipping itself while a test waits on a result or `env.sleep`.
-      server: { executable: binary.executable },
-    });
-  } catch (err) {
-    throw serverStartError('test-server', binary, err);
+  let env: TestWorkflowEnvironment | undefined;
+  // The SDK waits only 5 s for the port; a JVM on a loaded 2-core machine can miss that once, and starts
+  // faster the second time (its classes are in the page cache by then).
+  for (let attempt = 1; !env; attempt++) {
+    try {
+      env = await createTimeSkippingOnce(binary);
+    } catch (err) {
+      if (attempt >= 3 || !/did not start within/.test(String((err as Error).message))) {
+        throw serverStartError('test-server', binary, err);
+      }
+    }
   }
   const warning = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   if (warning) {
@@ -163,4 +171,12 @@ export async function startTimeSkippingServer(
     throw new Error(warning);
   }
   return env;
+}
+
+function createTimeSkippingOnce(binary: ResolvedBinary): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    // No `--enable-time-skipping`: that flag skips time freely from the start, racing the worker's
+    // workflow tasks. The SDK unlocks skipping itself while a test waits on a result or `env.sleep`.
+    server: { executable: binary.executable },
+  });
 }
