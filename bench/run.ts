@@ -5,7 +5,7 @@
  *   npm run bench -- --quick              small sizes, for developing the benchmarks; prints the report only
  *   npm run bench -- --only prepare,calendar,teams,start,history
  *   npm run bench -- --out FILE           write the report to FILE instead
- *   npm run bench -- --json FILE          save the raw results there (default: a file in the temporary folder)
+ *   npm run bench -- --json FILE          save the raw results there (a full run saves them in the temporary folder)
  *   npm run bench -- --render FILE        only render a report from saved results (no measuring)
  *
  * Starts and stops its own Temporal dev server, time-skipping server, fakes and worker processes.
@@ -168,11 +168,14 @@ async function main(): Promise<void> {
   }
   results.totalMs = performance.now() - started;
   results.loadAfter = loadAverage();
-  // The raw results too (for --render), in the temporary folder unless --json names a file.
+  // The raw results too (for --render): where --json says, or for a full run in the temporary folder.
   const json =
-    values.json ?? path.join(tmpdir(), `team-roles-bench-${results.machine.date.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-  progress(`raw results: ${json}`);
+    values.json ??
+    (full ? path.join(tmpdir(), `team-roles-bench-${results.machine.date.replace(/[:.]/g, '-')}.json`) : undefined);
+  if (json) {
+    writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+    progress(`raw results: ${json}`);
+  }
   const report = await formatted(renderReport(results));
   if (out) {
     writeFileSync(out, report);
@@ -196,7 +199,12 @@ function firstLine(err: unknown): string {
 
 const FULL_PREPARE = { sizes: [7, 50, 200], pairs: [9, 5, 3], firstRuns: 3 };
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+// Exit explicitly once the report is written: after a Worker.create that failed against a server that had gone
+// away (a section that failed on a busy machine), the SDK's native worker keeps the event loop alive.
+main().then(
+  () => process.exit(),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
