@@ -160,7 +160,7 @@ export async function startTimeSkippingServer(
     try {
       env = await createTimeSkippingOnce(binary);
     } catch (err) {
-      if (attempt >= 3 || !/did not start within/.test(String((err as Error).message))) {
+      if (attempt >= 5 || !/did not start within/.test(String((err as Error).message))) {
         throw serverStartError('test-server', binary, err);
       }
     }
