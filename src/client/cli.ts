@@ -66,7 +66,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('team-roles.js')) {
+/**
+ * Runs the CLI on this process's arguments and sets its exit code. Called by bin/team-roles.js: npx and npm link run
+ * the bin through a symlink with another name, so the bin calls this rather than relying on how it was invoked.
+ */
+export function runCli(): void {
   // `team-roles status | head`: a reader that leaves early is not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -81,3 +85,5 @@ if (require.main === module || process.argv[1]?.endsWith('team-roles.js')) {
       process.exit(EXIT_FAILED);
     });
 }
+
+if (require.main === module) runCli();

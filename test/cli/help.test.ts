@@ -1,7 +1,12 @@
 /** Every command's --help, read in-process (no server): each has a description and ends with an example. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/client/cli';
+import { PROJECT_ROOT } from '../../src/servers/binaries';
 import { runCli } from './bed';
 
 function commands(command: Command, path: string[] = []): { path: string[]; command: Command }[] {
@@ -74,5 +79,21 @@ describe('team-roles --help', () => {
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.match(outcome.stdout, /-d, --date <date>/);
     assert.match(outcome.stdout, /Examples:\n {2}\$ team-roles create-bulk-events support-triager --dry-run/);
+  });
+});
+
+describe('bin/team-roles.js', () => {
+  it('runs when reached through a symlink of another name, as npx and npm link run it', function () {
+    // The built CLI (lib/, made by `npm ci` through `prepare`); skipped in a tree that was never built.
+    if (!existsSync(path.join(PROJECT_ROOT, 'lib', 'client', 'cli.js'))) this.skip();
+    const dir = mkdtempSync(path.join(tmpdir(), 'team-roles-bin-'));
+    try {
+      const link = path.join(dir, 'team-roles');
+      symlinkSync(path.join(PROJECT_ROOT, 'bin', 'team-roles.js'), link);
+      const out = execFileSync(process.execPath, [link, '--help'], { encoding: 'utf8' });
+      assert.match(out, /^Usage: team-roles /m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
