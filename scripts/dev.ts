@@ -8,10 +8,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { buildActivityDeps } from '../src/activities/deps';
 import type { ActivityDeps } from '../src/activities';
 import type { Settings } from '../src/domain/config';
+import { FAST_TIME_SCALE } from '../src/domain/clock';
 import { PROJECT_ROOT } from '../src/servers/binaries';
 import { startDevServer } from '../src/servers/environments';
 import { loadSettings } from '../src/settings';
@@ -27,24 +28,25 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '7233' },
       'ui-port': { type: 'string', default: '8233' },
-      data: { type: 'string', default: path.join(PROJECT_ROOT, 'data') },
+      data: { type: 'string' },
       sandbox: { type: 'boolean', default: false },
+      fast: { type: 'boolean', default: false },
     },
   });
-  const dataDir = path.resolve(values.data);
+  // Fast rotations keep their own SQLite file: their simulated dates run ahead of the normal sandbox's.
+  const dataDir = path.resolve(values.data ?? path.join(PROJECT_ROOT, 'data', ...(values.fast ? ['fast'] : [])));
   mkdirSync(dataDir, { recursive: true });
   // Handovers and activity results at INFO; the worker's own start-up chatter (bundler stats) only as warnings.
-  const standard = new DefaultLogger('INFO');
   Runtime.install({
     logger: new DefaultLogger('INFO', (entry) => {
       if (entry.meta?.sdkComponent === 'worker' && entry.level === 'INFO') return;
-      standard.log(entry.level, entry.message, entry.meta);
+      console.log(logLine(entry));
     }),
   });
 
   const secretsDir = process.env.TEAM_ROLES_SECRETS_DIR ?? path.join(PROJECT_ROOT, 'secrets');
   const hasCredentials = CREDENTIAL_VARIABLES.some((name) => process.env[name]) || existsSync(secretsDir);
-  const sandboxMode = values.sandbox || !hasCredentials;
+  const sandboxMode = values.sandbox || values.fast || !hasCredentials;
 
   console.log('Starting the Temporal dev server (the first run builds it with Go: a few minutes)...');
   const env = await startDevServer({
@@ -55,6 +57,8 @@ async function main(): Promise<void> {
 
   let sandbox: Sandbox | undefined;
   let settings = loadSettings();
+  // --fast: the same workflow code on a simulated clock, a week per minute (domain/clock.ts); fakes only.
+  if (values.fast) settings = { ...settings, timeScale: FAST_TIME_SCALE };
   let deps: ActivityDeps;
   const stateFile = path.join(dataDir, 'sandbox-state.json');
   if (sandboxMode) {
@@ -78,7 +82,14 @@ async function main(): Promise<void> {
   });
 
   const started = await startEnabledRoles(env.client, settings, sandboxMode);
-  printBanner({ sandboxMode, address: env.address, uiPort: values['ui-port'], started, dataDir });
+  printBanner({
+    sandboxMode,
+    fast: values.fast,
+    address: env.address,
+    uiPort: values['ui-port'],
+    started,
+    dataDir,
+  });
 
   const saveTimer = sandbox ? setInterval(() => saveSandbox(sandbox, stateFile), 10_000) : undefined;
   try {
@@ -128,6 +139,7 @@ async function startEnabledRoles(
 
 function printBanner(info: {
   sandboxMode: boolean;
+  fast: boolean;
   address: string;
   uiPort: string;
   started: { workflowId: string; resumed: boolean }[];
@@ -141,6 +153,14 @@ function printBanner(info: {
         '  To use the real services, set SLACK_BOT_TOKEN, GEEKBOT_API_KEY, GOOGLE_APPLICATION_CREDENTIALS and\n' +
         '  CALENDAR_ID (or put the secret files under secrets/) and run `npm run dev` again.'
       : 'Using the REAL Slack, Geekbot and Google Calendar services (credentials found).',
+    ...(info.fast
+      ? [
+          '',
+          'FAST: the rotations run on a simulated clock, one week per real minute: a handover every minute, the',
+          '  notice about 17 seconds before it. Dates shown are simulated. `npm run dev` without --fast runs in real',
+          '  time from its own data (data/ rather than data/fast/).',
+        ]
+      : ['', 'Tip: `npm run dev -- --fast` runs the sandbox a week per minute, to watch handovers happen.']),
     '',
     `Temporal frontend: ${info.address}   Web UI: http://localhost:${info.uiPort}`,
     `State:             ${path.relative(process.cwd(), info.dataDir) || '.'}/temporal.sqlite (survives restarts)`,
@@ -156,6 +176,28 @@ function printBanner(info: {
     '',
   ];
   console.log(lines.join('\n'));
+}
+
+// Temporal's own context on every line (task tokens, run IDs, queue): useful in production logs, noise here.
+const CONTEXT_KEYS = new Set([
+  'sdkComponent',
+  'taskQueue',
+  'namespace',
+  'taskToken',
+  'isLocal',
+  'activityId',
+  'workflowRunId',
+  'workflowType',
+  'runId',
+]);
+
+/** One line per entry: time, level, what happened, and the facts that matter (`key=value`). */
+function logLine(entry: LogEntry): string {
+  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString().slice(11, 19);
+  const facts = Object.entries(entry.meta ?? {})
+    .filter(([key, value]) => !CONTEXT_KEYS.has(key) && !(key === 'attempt' && value === 1) && value !== undefined)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  return [time, entry.level.padEnd(5), entry.message, ...facts].join(' ');
 }
 
 interface SavedSandbox {

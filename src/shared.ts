@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Member, RoleConfig, Turn } from './domain';
+import type { ClockAnchor } from './domain/clock';
 import type { RotationState } from './domain/rotation';
 
 export const TASK_QUEUE = 'team-roles';
@@ -72,6 +73,8 @@ export interface RoleStateView {
   standupId: number | null;
   warnings: string[];
   lastError: string | null;
+  /** How many times faster than real time the rotation runs: 1, or more in the sandbox's fast mode (absent: 1). */
+  timeScale?: number;
 }
 
 /** What a role workflow carries across continue-as-new. */
@@ -84,6 +87,8 @@ export interface RoleWorkflowState {
   warnings: string[];
   lastError: string | null;
   handoversDone: number;
+  /** Set in the sandbox's fast mode only: where the rotation's simulated clock stands (domain/clock.ts). */
+  clock?: ClockAnchor | null;
 }
 
 export interface RoleWorkflowInput {
@@ -105,6 +110,8 @@ export interface RoleRuntimeConfig {
   historyLimit: number;
   handoversPerRun: number;
   calendarHorizonMonths: number;
+  /** Runs faster than real time in the sandbox's fast mode (see domain/clock.ts); absent in older runs: 1. */
+  timeScale?: number;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');

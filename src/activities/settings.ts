@@ -18,6 +18,7 @@ export function createSettingsActivities(settings: Settings) {
           historyLimit: settings.historyLimit,
           handoversPerRun: settings.handoversPerRun,
           calendarHorizonMonths: settings.calendarHorizonMonths,
+          timeScale: settings.timeScale,
         };
       } catch (err) {
         if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');

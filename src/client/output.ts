@@ -71,11 +71,16 @@ export function stateText(state: RoleStateView, title: string, slots: 1 | 2, tim
   const mode =
     state.mode === 'schedule' ? 'handovers sent by its Temporal Schedule' : "handovers on the workflow's timer";
   const rows: [string, string][] = [];
+  // A fast sandbox rotation's dates are simulated: "in 4 days" of simulated time is seconds away.
+  const fast = (state.timeScale ?? 1) > 1;
+  const when = (iso: string) =>
+    fast ? instantText(iso, timeZone).replace(/ \(.*\)$/, '') : instantText(iso, timeZone);
+  if (fast) rows.push(['Clock', paint(`simulated, ${state.timeScale} times real time (sandbox --fast)`, 'yellow')]);
   if (slots === 2) rows.push(['Incoming', memberText(state.incoming)]);
   rows.push(['Current', memberText(state.current)]);
   rows.push(['Next', memberText(state.next)]);
-  rows.push(['Next prepare', instantText(state.nextPrepareAt, timeZone)]);
-  rows.push(['Next handover', instantText(state.nextHandoverAt, timeZone)]);
+  rows.push(['Next prepare', when(state.nextPrepareAt)]);
+  rows.push(['Next handover', when(state.nextHandoverAt)]);
   rows.push(['Paused', state.paused ? paint('yes', 'yellow') : 'no']);
   rows.push([`Members (${state.members.length})`, state.members.map((m) => m.name || m.id).join(', ') || '-']);
   rows.push(['Standup', state.standupId === null ? '-' : `#${state.standupId}`]);

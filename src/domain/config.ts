@@ -99,6 +99,11 @@ export const settingsSchema = z.object({
   /** How many turns the calendar always holds ahead (a year of weekly turns by default). */
   calendarHorizonMonths: z.number().int().min(1).max(36).default(12),
   historyLimit: z.number().int().min(1).max(1000).default(104),
+  /**
+   * Sandbox only: how many times faster than real time the rotations run (10080 = a simulated week per real
+   * minute, what `npm run dev -- --fast` sets). 1 is real time; never set it against the real services.
+   */
+  timeScale: z.number().min(1).max(1_000_000).default(1),
   roles: z.record(roleNameSchema, roleConfigSchema),
 });
 export type Settings = z.infer<typeof settingsSchema>;

@@ -9,3 +9,4 @@ export * from './rotation';
 export * from './schedule';
 export * from './teamRolesFile';
 export * from './types';
+export * from './clock';

@@ -18,6 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { anchorClock, clockNow, realDuration } from '../domain/clock';
 import { findMember } from '../domain/members';
 import {
   applyHandover,
@@ -142,7 +143,9 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       throw asRequestFailure(err);
     }
   };
-  const today = (): IsoDate => handoverDateOf(config.role, config.timeZone, new Date());
+  // The rotation's time: the wall clock, or the sandbox's fast simulated clock (domain/clock.ts).
+  const now = (): number => clockNow(state.clock, Date.now());
+  const today = (): IsoDate => handoverDateOf(config.role, config.timeZone, new Date(now()));
   const operations = {
     override: (req: Parameters<typeof override>[1]) => change((r) => override(r, req)),
     skip: (req: Parameters<typeof skip>[1]) =>
@@ -309,7 +312,9 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
   config = await roleSettings(input.role);
   state = input.state ?? (await startingState(input, config));
-  state.nextHandoverAt ??= nextHandoverAfter(config.role, config.timeZone, new Date()).toISOString();
+  const clock = anchorClock(state.clock, config.timeScale, Date.now());
+  if (clock) state.clock = clock; // real time (no anchor) adds nothing to the state
+  state.nextHandoverAt ??= nextHandoverAfter(config.role, config.timeZone, new Date(now())).toISOString();
   const role = config.role;
   ready = true;
   for (const deferred of untilReady.splice(0)) deferred();
@@ -337,7 +342,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     const failed = (failures: string[]): false => {
       state.lastError = `prepare ${key}: ${failures.join('; ')}`;
       log.warn('prepare step failed; it will be retried', { key, error: state.lastError });
-      prepareRetryAt = Date.now() + PREPARE_RETRY_MS;
+      prepareRetryAt = now() + PREPARE_RETRY_MS;
       return false;
     };
     await refresh();
@@ -386,7 +391,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     // Re-prepare when the notice names someone else (an operator change since, or one that arrived while the notice
     // was going out), unless that week is already over or the prepare step failed (it is recorded in lastError).
     // Runs from before the patch prepared once only.
-    while (!isPrepared(state, date, key) && Date.now() < followingAt.getTime()) {
+    while (!isPrepared(state, date, key) && now() < followingAt.getTime()) {
       if (!(await prepare(date, key)) || !patched('reprepare-until-notice-matches')) break;
     }
     // A pause that arrived while the notice was going out stops this handover as well.
@@ -416,7 +421,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   for (;;) {
     const { date, at, key } = pending();
     const prepareAt = prepareInstant(role, at).getTime();
-    const now = Date.now();
+    const timeNow = now();
 
     if (refreshRequested) {
       await refresh();
@@ -431,18 +436,18 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       continue;
     }
     if (state.rotation.paused) {
-      if (now >= at.getTime()) {
+      if (timeNow >= at.getTime()) {
         rememberWarning(state, `no handover on ${date}: the rotation was paused`);
         state.nextHandoverAt = nextHandoverAfter(role, config.timeZone, at).toISOString();
         updateVisibility(config, state);
         continue;
       }
     } else {
-      if (now >= prepareAt && now >= prepareRetryAt && !isPrepared(state, date, key)) {
+      if (timeNow >= prepareAt && timeNow >= prepareRetryAt && !isPrepared(state, date, key)) {
         await prepare(date, key);
         continue;
       }
-      if (mode === 'timer' && now >= at.getTime()) {
+      if (mode === 'timer' && timeNow >= at.getTime()) {
         await handover(date);
         continue;
       }
@@ -454,10 +459,10 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       await continueAsNew<typeof roleWorkflow>({ role: input.role, mode, state: { ...state, handoversDone: 0 } });
     }
 
-    const wakeAt = nextWake(now, { prepareAt: Math.max(prepareAt, prepareRetryAt), at: at.getTime() }, state, mode);
+    const wakeAt = nextWake(timeNow, { prepareAt: Math.max(prepareAt, prepareRetryAt), at: at.getTime() }, state, mode);
     wake = false;
     if (wakeAt === undefined) await condition(() => wake);
-    else await condition(() => wake, Math.max(1, wakeAt - now));
+    else await condition(() => wake, realDuration(state.clock, wakeAt - timeNow));
   }
 }
 
@@ -560,6 +565,7 @@ function stateView(
     standupId: state.standupId,
     warnings: state.warnings,
     lastError: state.lastError,
+    timeScale: state.clock?.scale ?? 1,
   };
 }
 
