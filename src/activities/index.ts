@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Settings } from '../domain/config';
 import { createCalendarActivities } from './calendar';
 import { createGeekbotActivities, type GeekbotClient } from './geekbot';
+import { createPrepareActivities } from './prepare';
 import { createSettingsActivities } from './settings';
 import { createSlackActivities } from './slack';
 import { createTemporalActivities } from './temporal';
@@ -39,27 +40,32 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const slack = createSlackActivities({
+    slack: deps.slack,
+    concurrency: deps.limits?.slackConcurrency,
+    usersInfoMax: deps.limits?.usersInfoMax,
+  });
+  const geekbot = createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot });
+  const calendar = createCalendarActivities({
+    settings: deps.settings,
+    calendar: deps.calendar.api,
+    calendarId: deps.calendar.calendarId,
+    serviceAccountEmail: deps.calendar.serviceAccountEmail,
+    concurrency: deps.limits?.calendarConcurrency,
+  });
   return {
     ...createSettingsActivities(deps.settings),
     ...createTemporalActivities(deps.temporalClient),
-    ...createSlackActivities({
-      slack: deps.slack,
-      concurrency: deps.limits?.slackConcurrency,
-      usersInfoMax: deps.limits?.usersInfoMax,
-    }),
-    ...createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot }),
-    ...createCalendarActivities({
-      settings: deps.settings,
-      calendar: deps.calendar.api,
-      calendarId: deps.calendar.calendarId,
-      serviceAccountEmail: deps.calendar.serviceAccountEmail,
-      concurrency: deps.limits?.calendarConcurrency,
-    }),
+    ...slack,
+    ...geekbot,
+    ...calendar,
+    ...createPrepareActivities({ settings: deps.settings, ...slack, ...geekbot, ...calendar }),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { RoleEvent, EnsureTurnsResult, DeleteEventsResult } from './calendar';
 export type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
+export type { PrepareHandoverInput, PrepareHandoverResult } from './prepare';
 export { FailureType } from './errors';
 export { buildActivityDeps } from './deps';

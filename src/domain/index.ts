@@ -10,3 +10,4 @@ export * from './schedule';
 export * from './teamRolesFile';
 export * from './types';
 export * from './clock';
+export * from './notice';

@@ -17,9 +17,10 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { createActivities, PrepareHandoverResult } from '../activities';
 import { anchorClock, clockNow, realDuration } from '../domain/clock';
 import { findMember } from '../domain/members';
+import { calendarTurnCount, calendarTurns, handoverNotice, rotationForPrepare } from '../domain/notice';
 import {
   applyHandover,
   initialState,
@@ -44,7 +45,7 @@ import {
   prepareInstant,
   turnEnd,
 } from '../domain/schedule';
-import type { IsoDate, Member, Turn } from '../domain/types';
+import type { IsoDate, Member } from '../domain/types';
 import {
   CurrentMemberAttribute,
   handoverNowSignal,
@@ -84,7 +85,8 @@ const { lookupMembers, upsertStandup } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
-const { ensureCalendarTurns } = proxyActivities<Activities>({
+// The calendar may take a while (a first year of events, rate limits): it heartbeats its progress.
+const { ensureCalendarTurns, prepareHandover } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '6 hours',
@@ -320,11 +322,11 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   for (const deferred of untilReady.splice(0)) deferred();
   updateVisibility(config, state);
 
-  /** Reads the Slack group; an empty group or a failing lookup keeps the members the rotation had. */
-  const refresh = async (): Promise<void> => {
+  /** Applies a read of the Slack group; an empty group or a failed lookup keeps the members the rotation had. */
+  const applyLookup = (lookup: { members: Member[] } | { error: unknown }): void => {
     try {
-      const members = await lookupMembers(role.usergroup);
-      const result = refreshMembers(state.rotation, members);
+      if ('error' in lookup) throw lookup.error;
+      const result = refreshMembers(state.rotation, lookup.members);
       state.rotation = result.state;
       for (const warning of result.warnings) rememberWarning(state, warning);
       if (result.joined.length || result.left.length) {
@@ -336,6 +338,13 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       log.warn('member refresh failed; keeping the previous members', { error: state.lastError });
     }
   };
+  const refresh = async (): Promise<void> => {
+    try {
+      applyLookup({ members: await lookupMembers(role.usergroup) });
+    } catch (err) {
+      applyLookup({ error: err });
+    }
+  };
 
   /** Notice and calendar for the handover on `date`: who comes next, their buddy, and a year of turns. */
   const prepare = async (date: IsoDate, key: string): Promise<boolean> => {
@@ -345,6 +354,39 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       prepareRetryAt = now() + PREPARE_RETRY_MS;
       return false;
     };
+    const succeeded = (): true => {
+      if (state.lastError?.startsWith('prepare')) state.lastError = null;
+      log.info('prepared handover', { key, next: state.prepared?.memberId });
+      return true;
+    };
+
+    if (patched('prepare-in-one-activity')) {
+      // One activity reads the group, names the member and writes the notice and the calendar (activities/prepare.ts).
+      let result: PrepareHandoverResult;
+      try {
+        result = await prepareHandover({
+          role: input.role,
+          date,
+          rotation: rotationForPrepare(state.rotation, date),
+          standupId: state.standupId,
+          turnCount: calendarTurnCount(role, config.calendarHorizonMonths),
+        });
+      } catch (err) {
+        return failed([describeFailure(err)]);
+      }
+      applyLookup(result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') });
+      if (result.standupId !== null) state.standupId = result.standupId;
+      if (!result.named || result.failures.length) return failed(result.failures);
+      try {
+        for (const warning of handoverNotice(state.rotation, date).warnings) rememberWarning(state, warning);
+      } catch {
+        // The loop's `isPrepared` finds the rotation changed meanwhile and prepares again.
+      }
+      state.prepared = { key, ...result.named };
+      return succeeded();
+    }
+
+    // Runs from before the patch: three activities, the year's turns worked out here.
     await refresh();
     let selection: ReturnType<typeof upcomingMember>;
     try {
@@ -356,7 +398,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     const { member: next, warnings } = selection;
     for (const warning of warnings) rememberWarning(state, warning);
     const buddy = state.rotation.slots === 2 ? state.rotation.incoming : null;
-    const turns = calendarTurns(config, state.rotation, date);
+    const turns = calendarTurns(role, state.rotation, date, calendarTurnCount(role, config.calendarHorizonMonths));
     const [standup, calendar] = await Promise.allSettled([
       upsertStandup({ role: input.role, incoming: next, buddy, standupId: state.standupId }),
       ensureCalendarTurns({ role: input.role, turns }),
@@ -367,9 +409,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     if (calendar.status === 'rejected') failures.push(`calendar: ${describeFailure(calendar.reason)}`);
     if (failures.length) return failed(failures);
     state.prepared = { key, memberId: next.id, buddyId: buddy?.id ?? null };
-    if (state.lastError?.startsWith('prepare')) state.lastError = null;
-    log.info('prepared handover', { key, next: next.id });
-    return true;
+    return succeeded();
   };
 
   const handover = async (date: IsoDate): Promise<void> => {
@@ -525,14 +565,6 @@ async function startingState(input: RoleWorkflowInput, config: RoleRuntimeConfig
     lastError: null,
     handoversDone: 0,
   };
-}
-
-/** Turns the calendar should hold: those still running at `date` and a horizon's worth from it. */
-function calendarTurns(config: RoleRuntimeConfig, rotation: RotationState, date: IsoDate): Turn[] {
-  const perYear = config.role.cadence === 'weekly' ? 52 : 12;
-  const count = Math.max(1, Math.round((perYear * config.calendarHorizonMonths) / 12));
-  const running = rotation.history.filter((turn) => turn.end > date);
-  return [...running, ...planFromState(config.role, rotation, date, count)];
 }
 
 function stateView(

@@ -114,7 +114,7 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
         const patched = sandbox.geekbot.requests.some((r) => r.method === 'PATCH' && r.status === 200);
         if (!patched || inserts() < 5) return false;
         const events = (await handle.fetchHistory()).events ?? [];
-        return completed(events, 'upsertStandup') && !completed(events, 'ensureCalendarTurns');
+        return scheduled(events, 'prepareHandover') && !completed(events, 'prepareHandover');
       },
       { timeoutMs: 90_000, intervalMs: 50 },
     );
@@ -124,14 +124,14 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
 
     // Temporal learns that the attempt died when its heartbeat times out (1 minute in the workflow); an operator
     // would shorten that with `temporal activity update-options`, and so does the test.
-    const calendarActivity = scheduled(
+    const prepareActivity = scheduled(
       (await handle.fetchHistory()).events ?? [],
-      'ensureCalendarTurns',
+      'prepareHandover',
     )?.activityTaskScheduledEventAttributes;
     await env.client.workflowService.updateActivityOptions({
       namespace: env.namespace ?? 'default',
       execution: { workflowId: roleWorkflowId(ROLE) },
-      id: calendarActivity?.activityId,
+      id: prepareActivity?.activityId,
       activityOptions: { heartbeatTimeout: msToTs('2 seconds') },
       updateMask: { paths: ['heartbeat_timeout'] },
     });
@@ -159,20 +159,19 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
     assert.equal(state.lastHandoverKey, `${ROLE}@${date}`);
     assert.equal(state.lastError, null);
 
-    // The history: the standup written once, the calendar activity retried after the kill, one handover.
+    // The history: one prepare step, retried after the kill, and one handover.
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduledTypes = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    assert.equal(scheduledTypes.filter((t) => t === 'upsertStandup').length, 1, 'one upsertStandup');
-    assert.equal(scheduledTypes.filter((t) => t === 'ensureCalendarTurns').length, 1, 'one ensureCalendarTurns');
-    const calendarStarted = events.find(
+    assert.equal(scheduledTypes.filter((t) => t === 'prepareHandover').length, 1, 'one prepareHandover');
+    const prepareStarted = events.find(
       (e) =>
         e.activityTaskStartedEventAttributes &&
         String(e.activityTaskStartedEventAttributes.scheduledEventId) ===
-          String(scheduled(events, 'ensureCalendarTurns')?.eventId),
+          String(scheduled(events, 'prepareHandover')?.eventId),
     );
     assert.ok(
-      (calendarStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2,
-      'the calendar step finished in a later attempt',
+      (prepareStarted?.activityTaskStartedEventAttributes?.attempt ?? 0) >= 2,
+      'the prepare step finished in a later attempt',
     );
     // A task the killed worker held may time out; nothing may fail.
     assert.deepEqual(await workflowTaskFailures(env.client, roleWorkflowId(ROLE), { allow: /timed out/ }), []);

@@ -1,0 +1,132 @@
+/**
+ * The prepare step in one activity: read the Slack group, decide who the notice names (with the same pure
+ * functions the workflow uses), then point the Geekbot standup at them and top the calendar up, both at once.
+ *
+ * One activity rather than three saves a workflow task and two activity dispatches between the Slack answer and
+ * the Geekbot and Calendar calls (see BENCHMARKS.md), and keeps the year's turns out of the workflow history: the
+ * activity works them out from the rotation. The workflow stays the judge: it applies the members returned here to
+ * its own state and prepares again if the notice no longer matches (an operator change in the meantime).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { Settings } from '../domain/config';
+import { calendarTurns, handoverNotice } from '../domain/notice';
+import { refreshMembers, type RotationState } from '../domain/rotation';
+import type { IsoDate, Member } from '../domain/types';
+import type { EnsureTurnsResult } from './calendar';
+import { activityLog } from './context';
+import { FailureType, nonRetryable, requireIsoDate, requireRole } from './errors';
+import type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
+
+export interface PrepareHandoverInput {
+  role: string;
+  /** The handover date the notice is for. */
+  date: IsoDate;
+  /** The rotation as the workflow holds it (`rotationForPrepare`: only the turns still running at `date`). */
+  rotation: RotationState;
+  standupId: number | null;
+  /** Turns the calendar holds ahead (`calendarTurnCount`). */
+  turnCount: number;
+}
+
+export interface PrepareHandoverResult {
+  /** The Slack group as read now, or null when reading it failed for good (`refreshError` says why). */
+  members: Member[] | null;
+  refreshError: string | null;
+  /** Who the notice named, or null when nobody could be named (`failures` says why). */
+  named: { memberId: string; buddyId: string | null } | null;
+  standupId: number | null;
+  calendar: EnsureTurnsResult | null;
+  /** Failures no retry can fix (bad token, missing permission...), one sentence each; empty when all was done. */
+  failures: string[];
+}
+
+export interface PrepareDeps {
+  settings: Settings;
+  lookupMembers(usergroup: string): Promise<Member[]>;
+  upsertStandup(input: UpsertStandupInput): Promise<UpsertStandupResult>;
+  ensureCalendarTurns(input: { role: string; turns: ReturnType<typeof calendarTurns> }): Promise<EnsureTurnsResult>;
+}
+
+/** A failure Temporal should retry (the whole step: every call in it is idempotent). */
+function isRetryable(err: unknown): boolean {
+  return !(err instanceof ApplicationFailure && err.nonRetryable);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function createPrepareActivities(deps: PrepareDeps) {
+  return {
+    /** Reads the group, then writes the notice and the calendar for the handover on `input.date`. */
+    prepareHandover: async (input: PrepareHandoverInput): Promise<PrepareHandoverResult> => {
+      const role = requireRole(deps.settings, input.role);
+      const date = requireIsoDate(input.date, 'date');
+      if (!input.rotation || !Array.isArray(input.rotation.members)) {
+        throw nonRetryable(FailureType.InvalidInput, 'prepareHandover needs the rotation state.');
+      }
+
+      // An outage is retried (nothing was written yet); a lookup that cannot work (bad token, unknown group) keeps
+      // the members the rotation had, as the workflow does.
+      let members: Member[] | null = null;
+      let refreshError: string | null = null;
+      let rotation = input.rotation;
+      try {
+        members = await deps.lookupMembers(role.usergroup);
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        refreshError = message(err);
+      }
+      if (members) {
+        try {
+          rotation = refreshMembers(rotation, members).state;
+        } catch {
+          // An empty group: the workflow records why and keeps the previous members; so does the notice.
+        }
+      }
+
+      let notice: ReturnType<typeof handoverNotice>;
+      let turns: ReturnType<typeof calendarTurns>;
+      try {
+        notice = handoverNotice(rotation, date);
+        turns = calendarTurns(role, rotation, date, input.turnCount);
+      } catch (err) {
+        // Nobody to name: the group has had no members since the rotation started.
+        return {
+          members,
+          refreshError,
+          named: null,
+          standupId: input.standupId,
+          calendar: null,
+          failures: [message(err)],
+        };
+      }
+
+      const [standup, calendar] = await Promise.allSettled([
+        deps.upsertStandup({
+          role: input.role,
+          incoming: notice.member,
+          buddy: notice.buddy,
+          standupId: input.standupId,
+        }),
+        deps.ensureCalendarTurns({ role: input.role, turns }),
+      ]);
+      for (const outcome of [standup, calendar]) {
+        if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
+      }
+      const failures: string[] = [];
+      if (standup.status === 'rejected') failures.push(`standup: ${message(standup.reason)}`);
+      if (calendar.status === 'rejected') failures.push(`calendar: ${message(calendar.reason)}`);
+      const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
+      activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
+      return {
+        members,
+        refreshError,
+        named,
+        standupId: standup.status === 'fulfilled' ? standup.value.standupId : input.standupId,
+        calendar: calendar.status === 'fulfilled' ? calendar.value : null,
+        failures,
+      };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The prepare step's decision: who the notice names before a handover, their buddy, and the turns the calendar
+ * should hold. Pure, so the workflow and the prepare activity reach the same answer from the same state.
+ */
+import { planFromState, upcomingMember, type RotationState } from './rotation';
+import type { RoleSchedule } from './schedule';
+import type { IsoDate, Member, Turn } from './types';
+
+export interface HandoverNotice {
+  /** Who takes up the role at the handover on `date`. */
+  member: Member;
+  /** With two slots, the member who will be current alongside them (today's incoming); otherwise null. */
+  buddy: Member | null;
+  warnings: string[];
+}
+
+/** Throws a RotationError when nobody can be named (a group without members). */
+export function handoverNotice(rotation: RotationState, date: IsoDate): HandoverNotice {
+  const { member, warnings } = upcomingMember(rotation, date);
+  return { member, buddy: rotation.slots === 2 ? rotation.incoming : null, warnings };
+}
+
+/** How many turns the calendar holds ahead: `horizonMonths` worth at the role's cadence, at least one. */
+export function calendarTurnCount(role: RoleSchedule, horizonMonths: number): number {
+  const perYear = role.cadence === 'weekly' ? 52 : 12;
+  return Math.max(1, Math.round((perYear * horizonMonths) / 12));
+}
+
+/** Turns the calendar should hold at the handover on `date`: those still running then, and `count` from it. */
+export function calendarTurns(role: RoleSchedule, rotation: RotationState, date: IsoDate, count: number): Turn[] {
+  const running = rotation.history.filter((turn) => turn.end > date);
+  return [...running, ...planFromState(role, rotation, date, count)];
+}
+
+/**
+ * The rotation as the prepare activity needs it: the history cut to the turns still running at `date` (the
+ * rest only grows the activity's input in the workflow history).
+ */
+export function rotationForPrepare(rotation: RotationState, date: IsoDate): RotationState {
+  return { ...rotation, history: rotation.history.filter((turn) => turn.end > date) };
+}
