@@ -34,7 +34,7 @@ export interface CalendarResult {
   sweep: Array<{ concurrency: number; runs: CalendarRun[] }>;
 }
 
-const DEFAULT_CONCURRENCY = 5; // createCalendarActivities' default
+const DEFAULT_CONCURRENCY = 10; // createCalendarActivities' default
 
 export async function runCalendarSection(options: CalendarOptions): Promise<CalendarResult> {
   const calendar = await startFakeCalendar({ faults: { latencyMs: LATENCY_MS } });

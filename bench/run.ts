@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       ),
     );
     results.calendar = await section('calendar', () =>
-      runCalendarSection(quick ? { pairs: 2, sweep: [10], sweepRuns: 1 } : { pairs: 5, sweep: [8, 10], sweepRuns: 3 }),
+      runCalendarSection(quick ? { pairs: 2, sweep: [5], sweepRuns: 1 } : { pairs: 5, sweep: [5, 8], sweepRuns: 3 }),
     );
     results.start = await section('start', () =>
       withDevServer((dev) => runWorkerStartSection(dev, bundle, scratch, { pairs: quick ? 2 : 5 })),

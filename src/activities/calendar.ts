@@ -10,6 +10,7 @@ import type { Turn } from '../domain/types';
 import { mapBounded } from './bounded';
 import { activityCancellationSignal, activityLog, heartbeatProgress, throwIfCancelled } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireIsoDate, requireRole, retryable } from './errors';
+import { RequestBudget } from './request-budget';
 
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
@@ -88,8 +89,16 @@ export interface CalendarDeps {
   calendarId: string;
   /** Named in "share the calendar with …" failure messages. */
   serviceAccountEmail?: string;
-  /** Requests in flight at most; Google's per-user quota punishes bursts. */
+  /**
+   * Requests in flight at most (default 10): a year of events (1 list + 52 inserts) takes 7 round trips, not 53.
+   * Google also limits writing to one calendar in quick succession; its 429/403 answers are retried with backoff.
+   */
   concurrency?: number;
+  /**
+   * Requests started per minute at most, across every role on this worker (they all act as one service account).
+   * Google's per-user quota is 600 per minute in a sliding window; the default 500 leaves room for the CLI's jobs.
+   */
+  requestsPerMinute?: number;
 }
 
 const PAGE_SIZE = 250;
@@ -182,8 +191,16 @@ export function createCalendarActivities({
   calendar: api,
   calendarId,
   serviceAccountEmail,
-  concurrency = 5,
+  concurrency = 10,
+  requestsPerMinute = 500,
 }: CalendarDeps) {
+  const budget = new RequestBudget({ limit: requestsPerMinute, windowMs: 60_000 });
+  /** Every Calendar request goes through here: the per-minute budget first. */
+  const request = async <T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
+    await budget.take(signal);
+    return call();
+  };
+
   /**
    * Classifies a googleapis (gaxios) error; `what` names the call. The error itself is never attached or logged:
    * its `config` holds the bearer token.
@@ -262,9 +279,14 @@ export function createCalendarActivities({
     let pageToken: string | undefined;
     do {
       throwIfCancelled(signal);
-      const { data } = await api.events.list(
-        { ...params, calendarId, maxResults: PAGE_SIZE, singleEvents: true, ...(pageToken ? { pageToken } : {}) },
-        { signal },
+      const page = pageToken;
+      const { data } = await request(
+        () =>
+          api.events.list(
+            { ...params, calendarId, maxResults: PAGE_SIZE, singleEvents: true, ...(page ? { pageToken: page } : {}) },
+            { signal },
+          ),
+        signal,
       );
       items.push(...(data.items ?? []));
       pageToken = data.nextPageToken ?? undefined;
@@ -362,16 +384,17 @@ export function createCalendarActivities({
           let current = existing.get(eventId);
           if (!current) {
             try {
-              await api.events.insert({ calendarId, requestBody: wanted }, { signal });
+              await request(() => api.events.insert({ calendarId, requestBody: wanted }, { signal }), signal);
               return 'created';
             } catch (err) {
               if (statusOf(err) !== 409) throw err;
               // Already there (an earlier attempt, or not listed): read it and repair it if needed.
-              current = (await api.events.get({ calendarId, eventId }, { signal })).data;
+              current = (await request(() => api.events.get({ calendarId, eventId }, { signal }), signal)).data;
             }
           }
           if (eventMatches(current, wanted)) return 'unchanged';
-          await api.events.update({ calendarId, eventId, requestBody: repairedEvent(current, wanted) }, { signal });
+          const repaired = repairedEvent(current, wanted);
+          await request(() => api.events.update({ calendarId, eventId, requestBody: repaired }, { signal }), signal);
           activityLog.info('Repaired calendar event', {
             role: input.role,
             start: turn.start,
@@ -403,7 +426,8 @@ export function createCalendarActivities({
       }
       const outcomes = await forEachBounded(events, async (event): Promise<keyof DeleteEventsResult> => {
         try {
-          await api.events.delete({ calendarId, eventId: event.id }, { signal });
+          const eventId = event.id;
+          await request(() => api.events.delete({ calendarId, eventId }, { signal }), signal);
           return 'deleted';
         } catch (err) {
           const status = statusOf(err);

@@ -34,8 +34,10 @@ export interface ActivityDeps {
     slackConcurrency?: number;
     /** Groups larger than this are named from `users.list` pages (default 40). */
     usersInfoMax?: number;
-    /** Concurrent Calendar requests (default 5). */
+    /** Concurrent Calendar requests (default 10). */
     calendarConcurrency?: number;
+    /** Calendar requests started per minute across the worker (default 500; Google allows 600 per user). */
+    calendarRequestsPerMinute?: number;
   };
 }
 
@@ -52,6 +54,7 @@ export function createActivities(deps: ActivityDeps) {
     calendarId: deps.calendar.calendarId,
     serviceAccountEmail: deps.calendar.serviceAccountEmail,
     concurrency: deps.limits?.calendarConcurrency,
+    requestsPerMinute: deps.limits?.calendarRequestsPerMinute,
   });
   return {
     ...createSettingsActivities(deps.settings),

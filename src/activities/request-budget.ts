@@ -1,0 +1,65 @@
+/**
+ * A sliding-window request budget: at most `limit` requests start within any `windowMs`. Google counts the Calendar
+ * API's per-user quota this way (600 requests per minute per user per project, in a sliding window), and every role
+ * on a worker writes as the same service account, so the budget is shared by all of the worker's calendar calls.
+ */
+import { throwIfCancelled } from './context';
+
+export interface RequestBudgetOptions {
+  limit: number;
+  windowMs: number;
+  /** For tests. */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('The request was cancelled.'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class RequestBudget {
+  private readonly starts: number[] = [];
+  private readonly limit: number;
+  private readonly windowMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor({ limit, windowMs, now = Date.now, sleep = sleepFor }: RequestBudgetOptions) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a request budget needs a limit of at least 1`);
+    this.limit = limit;
+    this.windowMs = windowMs;
+    this.now = now;
+    this.sleep = sleep;
+  }
+
+  /** Resolves when one more request may start (at once while under the budget); rejects if `signal` aborts. */
+  async take(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      throwIfCancelled(signal);
+      const now = this.now();
+      while (this.starts.length > 0 && (this.starts[0] as number) <= now - this.windowMs) this.starts.shift();
+      if (this.starts.length < this.limit) {
+        this.starts.push(now);
+        return;
+      }
+      // Full: wait until the oldest start leaves the window, then look again (others may be waiting too).
+      await this.sleep((this.starts[0] as number) + this.windowMs - now, signal);
+    }
+  }
+
+  /** Requests started within the window now (for logs and tests). */
+  get inWindow(): number {
+    const now = this.now();
+    return this.starts.filter((start) => start > now - this.windowMs).length;
+  }
+}
