@@ -214,7 +214,10 @@ export async function runPrepareSection(
       const all = [...slack!, ...geekbot!, ...calendar!];
       const ended = Math.max(...all.map((r) => r.endedAt ?? r.startedAt));
       const slackEnded = Math.max(...slack!.map((r) => r.endedAt ?? r.startedAt));
-      const afterSlack = Math.min(...[...geekbot!, ...calendar!].map((r) => r.startedAt));
+      // The standup and the calendar are read while Slack answers; the writes wait for Slack's last answer.
+      const afterSlack = Math.min(
+        ...[...geekbot!, ...calendar!].filter((r) => r.method !== 'GET').map((r) => r.startedAt),
+      );
       return {
         ms: ended - started,
         calls: { total: all.length, slack: slack!.length, geekbot: geekbot!.length, calendar: calendar!.length },

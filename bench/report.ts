@@ -93,7 +93,7 @@ export function renderReport(results: BenchResults): string {
           'ours',
           'ours / floor',
           'start call → first outside call',
-          'Slack answered → Geekbot/Calendar called',
+          'Slack answered → first Geekbot/Calendar write',
           'first run (empty calendar): calls, wall, round trips',
         ],
         prepare.rows.map((row) => {
@@ -122,7 +122,8 @@ export function renderReport(results: BenchResults): string {
       'per member and a Calendar list, twice (role update, calendar job), then Geekbot list and patch and one Calendar',
       'insert: 2N + 9 calls. **Ours**: a role workflow started on the dev server with its state (as an import or',
       'continue-as-new passes it), its handover two to three weeks ahead and its prepare lead set to 27 days, so its',
-      'prepare step is due at once (and nothing else happens while the benchmark runs);',
+      'prepare step is due at once (and nothing else happens while the benchmark runs). Its prepare step is one',
+      'activity (`prepareHandover`) that reads the Slack group, the standup and the calendar at once, then writes;',
       'timed from the start call until the fake Geekbot holds the new standup and the fake calendar every turn (the',
       "last fake answer). Calls are counted from the fakes' request logs. Steady state (like the old run's one insert):",
       "the calendar already holds the year but the newest turn and the standup names last week's member; the first",
@@ -452,10 +453,10 @@ function limitsOf(results: BenchResults): string[] {
         lines.push(
           `Prepare, N=${row.members}: ${parts.join('; ')}. Ours spent ${ms(above)} above the floor, of which ` +
             `${ms(lead)} from the start call to the first outside call (workflow start, first workflow task, the ` +
-            `settings local activity, scheduling and dispatching \`lookupMembers\`) and ${ms(handoff)} between ` +
-            "Slack's last answer and the first Geekbot/Calendar call (activity completion, a workflow task, two " +
-            'activities scheduled and dispatched). Fewer outside round trips on the critical path, or fewer Temporal ' +
-            'round trips between them, are the levers.',
+            `settings local activity, scheduling and dispatching \`prepareHandover\`) and ${ms(handoff)} between ` +
+            "Slack's last answer and the first Geekbot/Calendar write (inside the activity: naming the member, " +
+            'building the requests). Fewer outside round trips on the critical path, or less Temporal overhead ' +
+            'before the first call, are the levers.',
         );
       }
     }

@@ -186,7 +186,22 @@ function statusOf(err: unknown): number | undefined {
   return e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
 }
 
-export function createCalendarActivities({
+/** The role's own events (cancelled ones included) from `from` on, by event ID: what ensuring turns compares with. */
+export interface TurnEvents {
+  role: string;
+  from: string;
+  events: Map<string, calendar_v3.Schema$Event>;
+}
+
+export function createCalendarActivities(deps: CalendarDeps) {
+  return createCalendarService(deps).activities;
+}
+
+/**
+ * The calendar's operations. `readTurnEvents` and `ensureTurns` are the two halves of `ensureCalendarTurns` (one list,
+ * then the writes), apart so the prepare activity can list while Slack answers.
+ */
+export function createCalendarService({
   settings,
   calendar: api,
   calendarId,
@@ -331,7 +346,89 @@ export function createCalendarActivities({
     });
   }
 
-  return {
+  /** The role's events from `from` on, cancelled ones included (a deleted turn is restored, not re-inserted). */
+  async function readTurnEvents(roleName: string, from: string): Promise<TurnEvents> {
+    requireRole(settings, roleName);
+    requireIsoDate(from, 'from');
+    try {
+      const listed = await listPages(
+        { timeMin: `${from}T00:00:00Z`, privateExtendedProperty: [`teamRole=${roleName}`], showDeleted: true },
+        activityCancellationSignal(),
+      );
+      return {
+        role: roleName,
+        from,
+        events: new Map(listed.filter((event) => event.id).map((event) => [event.id as string, event])),
+      };
+    } catch (err) {
+      throw calendarFailure(err, `listing ${roleName} events`);
+    }
+  }
+
+  /**
+   * Makes the calendar show these turns: creates what is missing, repairs what drifted, leaves the rest. `read` is a
+   * `readTurnEvents` made just before for the same role; without it (or when it starts too late) the events are listed.
+   */
+  async function ensureTurns(input: { role: string; turns: Turn[] }, read?: TurnEvents): Promise<EnsureTurnsResult> {
+    const role = requireRole(settings, input.role);
+    const turns = input.turns ?? [];
+    const starts = new Set<string>();
+    for (const turn of turns) {
+      requireIsoDate(turn?.start, 'turn.start');
+      requireIsoDate(turn?.end, 'turn.end');
+      if (turn.end <= turn.start) {
+        throw nonRetryable(FailureType.InvalidInput, `Turn ${turn.start} ends (${turn.end}) before it starts.`);
+      }
+      if (!turn.member?.id) throw nonRetryable(FailureType.InvalidInput, `Turn ${turn.start} has no member ID.`);
+      if (starts.has(turn.start)) {
+        throw nonRetryable(FailureType.InvalidInput, `Two turns of ${input.role} start on ${turn.start}.`);
+      }
+      starts.add(turn.start);
+    }
+    if (turns.length === 0) return { created: 0, repaired: 0, unchanged: 0 };
+
+    const signal = activityCancellationSignal();
+    const first = [...starts].sort()[0] as string;
+    const usable = read && read.role === input.role && read.from <= first;
+    const existing = (usable ? read : await readTurnEvents(input.role, first)).events;
+    const outcomes = await forEachBounded(turns, async (turn): Promise<keyof EnsureTurnsResult> => {
+      const wanted = eventForTurn(input.role, role, turn);
+      const eventId = wanted.id as string;
+      const what = `the ${input.role} event of ${turn.start}`;
+      try {
+        let current = existing.get(eventId);
+        if (!current) {
+          try {
+            await request(() => api.events.insert({ calendarId, requestBody: wanted }, { signal }), signal);
+            return 'created';
+          } catch (err) {
+            if (statusOf(err) !== 409) throw err;
+            // Already there (an earlier attempt, or not listed): read it and repair it if needed.
+            current = (await request(() => api.events.get({ calendarId, eventId }, { signal }), signal)).data;
+          }
+        }
+        if (eventMatches(current, wanted)) return 'unchanged';
+        const repaired = repairedEvent(current, wanted);
+        await request(() => api.events.update({ calendarId, eventId, requestBody: repaired }, { signal }), signal);
+        activityLog.info('Repaired calendar event', {
+          role: input.role,
+          start: turn.start,
+          memberId: turn.member.id,
+          wasCancelled: current.status === 'cancelled',
+        });
+        return 'repaired';
+      } catch (err) {
+        throw calendarFailure(err, what);
+      }
+    });
+
+    const result: EnsureTurnsResult = { created: 0, repaired: 0, unchanged: 0 };
+    for (const outcome of outcomes) result[outcome] += 1;
+    activityLog.info('Calendar turns ensured', { role: input.role, ...result });
+    return result;
+  }
+
+  const activities = {
     /** The role's events (not cancelled) that end after `from`, oldest first. */
     listCalendarEvents: async (input: { role: string; from: string }): Promise<RoleEvent[]> => {
       const role = requireRole(settings, input.role);
@@ -344,74 +441,7 @@ export function createCalendarActivities({
     },
 
     /** Makes the calendar show these turns: creates what is missing, repairs what drifted, leaves the rest. */
-    ensureCalendarTurns: async (input: { role: string; turns: Turn[] }): Promise<EnsureTurnsResult> => {
-      const role = requireRole(settings, input.role);
-      const turns = input.turns ?? [];
-      const starts = new Set<string>();
-      for (const turn of turns) {
-        requireIsoDate(turn?.start, 'turn.start');
-        requireIsoDate(turn?.end, 'turn.end');
-        if (turn.end <= turn.start) {
-          throw nonRetryable(FailureType.InvalidInput, `Turn ${turn.start} ends (${turn.end}) before it starts.`);
-        }
-        if (!turn.member?.id) throw nonRetryable(FailureType.InvalidInput, `Turn ${turn.start} has no member ID.`);
-        if (starts.has(turn.start)) {
-          throw nonRetryable(FailureType.InvalidInput, `Two turns of ${input.role} start on ${turn.start}.`);
-        }
-        starts.add(turn.start);
-      }
-      if (turns.length === 0) return { created: 0, repaired: 0, unchanged: 0 };
-
-      const signal = activityCancellationSignal();
-      const first = [...starts].sort()[0] as string;
-      let existing: Map<string, calendar_v3.Schema$Event>;
-      try {
-        // Includes cancelled events so a deleted turn is restored rather than re-inserted (which Google refuses).
-        const listed = await listPages(
-          { timeMin: `${first}T00:00:00Z`, privateExtendedProperty: [`teamRole=${input.role}`], showDeleted: true },
-          signal,
-        );
-        existing = new Map(listed.filter((event) => event.id).map((event) => [event.id as string, event]));
-      } catch (err) {
-        throw calendarFailure(err, `listing ${input.role} events`);
-      }
-
-      const outcomes = await forEachBounded(turns, async (turn): Promise<keyof EnsureTurnsResult> => {
-        const wanted = eventForTurn(input.role, role, turn);
-        const eventId = wanted.id as string;
-        const what = `the ${input.role} event of ${turn.start}`;
-        try {
-          let current = existing.get(eventId);
-          if (!current) {
-            try {
-              await request(() => api.events.insert({ calendarId, requestBody: wanted }, { signal }), signal);
-              return 'created';
-            } catch (err) {
-              if (statusOf(err) !== 409) throw err;
-              // Already there (an earlier attempt, or not listed): read it and repair it if needed.
-              current = (await request(() => api.events.get({ calendarId, eventId }, { signal }), signal)).data;
-            }
-          }
-          if (eventMatches(current, wanted)) return 'unchanged';
-          const repaired = repairedEvent(current, wanted);
-          await request(() => api.events.update({ calendarId, eventId, requestBody: repaired }, { signal }), signal);
-          activityLog.info('Repaired calendar event', {
-            role: input.role,
-            start: turn.start,
-            memberId: turn.member.id,
-            wasCancelled: current.status === 'cancelled',
-          });
-          return 'repaired';
-        } catch (err) {
-          throw calendarFailure(err, what);
-        }
-      });
-
-      const result: EnsureTurnsResult = { created: 0, repaired: 0, unchanged: 0 };
-      for (const outcome of outcomes) result[outcome] += 1;
-      activityLog.info('Calendar turns ensured', { role: input.role, ...result });
-      return result;
-    },
+    ensureCalendarTurns: (input: { role: string; turns: Turn[] }): Promise<EnsureTurnsResult> => ensureTurns(input),
 
     /** Deletes the role's events (ours and legacy) that start on or after `from`. */
     deleteCalendarEvents: async (input: { role: string; from: string }): Promise<DeleteEventsResult> => {
@@ -441,6 +471,7 @@ export function createCalendarActivities({
       return result;
     },
   };
+  return { activities, readTurnEvents, ensureTurns };
 }
 
 function datePart(time: calendar_v3.Schema$EventDateTime | undefined): string {

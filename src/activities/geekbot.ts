@@ -203,78 +203,105 @@ export interface GeekbotDeps {
   geekbot: GeekbotClient;
 }
 
-export function createGeekbotActivities({ settings, geekbot }: GeekbotDeps) {
+/** The role's standup as Geekbot has it now: by its remembered ID, else by name (the oldest of that name). */
+export type FoundStandup = GeekbotStandup | null;
+
+/**
+ * The standup steps: find the role's standup (a read), then make it name the incoming member (a write). The prepare
+ * activity runs the read while Slack answers; `upsertStandup` runs both.
+ */
+export function createStandupService({ settings, geekbot }: GeekbotDeps) {
+  async function findStandup(roleName: string, standupId: number | null | undefined): Promise<FoundStandup> {
+    const { standup } = requireRole(settings, roleName);
+    try {
+      let existing: GeekbotStandup | null = null;
+      if (standupId != null) {
+        existing = await geekbot.getStandup(standupId);
+        // A remembered ID that now names some other standup is not ours any more.
+        if (existing && existing.name !== standup.name) existing = null;
+      }
+      if (existing) return existing;
+      const all = await geekbot.listStandups();
+      const matches = (Array.isArray(all) ? all : []).filter((candidate) => candidate.name === standup.name);
+      if (matches.length > 1) {
+        activityLog.warn('Several Geekbot standups share the role standup name; using the oldest', {
+          role: roleName,
+          standup: standup.name,
+          ids: matches.map((m) => m.id),
+        });
+      }
+      return matches.sort((a, b) => a.id - b.id)[0] ?? null;
+    } catch (err) {
+      throw geekbotFailure(err, settings);
+    }
+  }
+
+  /** Points the standup found by `findStandup` (or a new one) at the incoming member; a no-op when it already does. */
+  async function writeStandup(input: UpsertStandupInput, existing: FoundStandup): Promise<UpsertStandupResult> {
+    const role = requireRole(settings, input.role);
+    const { incoming, buddy } = input;
+    if (!incoming?.id)
+      throw nonRetryable(FailureType.InvalidInput, 'upsertStandup needs an incoming member with a Slack ID.');
+    const { standup } = role;
+    const body: GeekbotStandupBody = {
+      users: standupUsers(incoming, settings.standupManager),
+      wait_time: standup.waitTime,
+      sync_channel_members: false,
+      personalized: false,
+      questions: [{ question: renderStandupQuestion({ role, incoming, buddy, calendarUrl: settings.calendarUrl }) }],
+    };
+    const context = { role: input.role, standup: standup.name, incoming: incoming.id };
+
+    try {
+      if (existing) {
+        if (standupSays(existing, body)) {
+          activityLog.info('Geekbot standup already up to date', { ...context, standupId: existing.id });
+          return { standupId: existing.id, action: 'unchanged' };
+        }
+        const updated = await geekbot.updateStandup(existing.id, body);
+        if (updated !== null) {
+          activityLog.info('Updated Geekbot standup', { ...context, standupId: existing.id });
+          return { standupId: existing.id, action: 'updated' };
+        }
+        // Deleted between the read and the PATCH: create it again below.
+      }
+
+      const created = await geekbot.createStandup({
+        ...body,
+        name: standup.name,
+        channel: standup.channel,
+        time: standup.time,
+        timezone: standup.timezone,
+        days: [...standup.days],
+      });
+      if (typeof created?.id !== 'number') {
+        throw retryable(FailureType.GeekbotApiError, 'Geekbot created the standup but returned no standup ID.');
+      }
+      activityLog.info('Created Geekbot standup', { ...context, standupId: created.id });
+      if (!settings.standupManager) {
+        activityLog.warn(
+          'No standupManager configured: the standup is only visible to the API key owner if they take part',
+          context,
+        );
+      }
+      return { standupId: created.id, action: 'created' };
+    } catch (err) {
+      throw geekbotFailure(err, settings);
+    }
+  }
+
+  return { findStandup, writeStandup };
+}
+
+export function createGeekbotActivities(deps: GeekbotDeps) {
+  const { findStandup, writeStandup } = createStandupService(deps);
   return {
     /** Points the role's standup at the incoming member; a no-op when it already does. */
     upsertStandup: async (input: UpsertStandupInput): Promise<UpsertStandupResult> => {
-      const role = requireRole(settings, input.role);
-      const { incoming, buddy } = input;
-      if (!incoming?.id)
+      requireRole(deps.settings, input.role);
+      if (!input.incoming?.id)
         throw nonRetryable(FailureType.InvalidInput, 'upsertStandup needs an incoming member with a Slack ID.');
-      const { standup } = role;
-      const body: GeekbotStandupBody = {
-        users: standupUsers(incoming, settings.standupManager),
-        wait_time: standup.waitTime,
-        sync_channel_members: false,
-        personalized: false,
-        questions: [{ question: renderStandupQuestion({ role, incoming, buddy, calendarUrl: settings.calendarUrl }) }],
-      };
-      const context = { role: input.role, standup: standup.name, incoming: incoming.id };
-
-      try {
-        let existing: GeekbotStandup | null = null;
-        if (input.standupId != null) {
-          existing = await geekbot.getStandup(input.standupId);
-          // A remembered ID that now names some other standup is not ours any more.
-          if (existing && existing.name !== standup.name) existing = null;
-        }
-        if (!existing) {
-          const all = await geekbot.listStandups();
-          const matches = (Array.isArray(all) ? all : []).filter((candidate) => candidate.name === standup.name);
-          if (matches.length > 1) {
-            activityLog.warn('Several Geekbot standups share the role standup name; using the oldest', {
-              ...context,
-              ids: matches.map((m) => m.id),
-            });
-          }
-          existing = matches.sort((a, b) => a.id - b.id)[0] ?? null;
-        }
-
-        if (existing) {
-          if (standupSays(existing, body)) {
-            activityLog.info('Geekbot standup already up to date', { ...context, standupId: existing.id });
-            return { standupId: existing.id, action: 'unchanged' };
-          }
-          const updated = await geekbot.updateStandup(existing.id, body);
-          if (updated !== null) {
-            activityLog.info('Updated Geekbot standup', { ...context, standupId: existing.id });
-            return { standupId: existing.id, action: 'updated' };
-          }
-          // Deleted between the read and the PATCH: create it again below.
-        }
-
-        const created = await geekbot.createStandup({
-          ...body,
-          name: standup.name,
-          channel: standup.channel,
-          time: standup.time,
-          timezone: standup.timezone,
-          days: [...standup.days],
-        });
-        if (typeof created?.id !== 'number') {
-          throw retryable(FailureType.GeekbotApiError, 'Geekbot created the standup but returned no standup ID.');
-        }
-        activityLog.info('Created Geekbot standup', { ...context, standupId: created.id });
-        if (!settings.standupManager) {
-          activityLog.warn(
-            'No standupManager configured: the standup is only visible to the API key owner if they take part',
-            context,
-          );
-        }
-        return { standupId: created.id, action: 'created' };
-      } catch (err) {
-        throw geekbotFailure(err, settings);
-      }
+      return writeStandup(input, await findStandup(input.role, input.standupId));
     },
   };
 }

@@ -7,8 +7,8 @@ import type { WebClient } from '@slack/web-api';
 import type { calendar_v3 } from '@googleapis/calendar';
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../domain/config';
-import { createCalendarActivities } from './calendar';
-import { createGeekbotActivities, type GeekbotClient } from './geekbot';
+import { createCalendarService } from './calendar';
+import { createGeekbotActivities, createStandupService, type GeekbotClient } from './geekbot';
 import { createPrepareActivities } from './prepare';
 import { createSettingsActivities } from './settings';
 import { createSlackActivities } from './slack';
@@ -47,8 +47,8 @@ export function createActivities(deps: ActivityDeps) {
     concurrency: deps.limits?.slackConcurrency,
     usersInfoMax: deps.limits?.usersInfoMax,
   });
-  const geekbot = createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot });
-  const calendar = createCalendarActivities({
+  const standups = createStandupService({ settings: deps.settings, geekbot: deps.geekbot });
+  const calendar = createCalendarService({
     settings: deps.settings,
     calendar: deps.calendar.api,
     calendarId: deps.calendar.calendarId,
@@ -60,9 +60,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createSettingsActivities(deps.settings),
     ...createTemporalActivities(deps.temporalClient),
     ...slack,
-    ...geekbot,
-    ...calendar,
-    ...createPrepareActivities({ settings: deps.settings, ...slack, ...geekbot, ...calendar }),
+    ...createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot }),
+    // One calendar service for both: one per-minute request budget for the worker.
+    ...calendar.activities,
+    ...createPrepareActivities({ settings: deps.settings, ...slack, ...standups, ...calendar }),
   };
 }
 

@@ -41,7 +41,18 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
   }
 
   it('reads the group, names the next member, writes the standup and a year of turns', async () => {
+    sandbox.slack.faults.latencyMs = 150; // a slow Slack: the other reads fall well within its answer
     const result = await activities.prepareHandover(input());
+    sandbox.slack.faults.latencyMs = 0;
+    // The standup and the calendar are read while Slack answers; they are written only after its last answer.
+    const slackDone = Math.max(...sandbox.slack.requests.map((r) => r.endedAt ?? Infinity));
+    const [geekbotRead, ...geekbotRest] = sandbox.geekbot.requests;
+    const [calendarRead, ...calendarRest] = sandbox.calendar.requests;
+    assert.ok(geekbotRead!.method === 'GET' && geekbotRead!.startedAt < slackDone, 'standup read during the lookup');
+    assert.ok(calendarRead!.method === 'GET' && calendarRead!.startedAt < slackDone, 'events read during the lookup');
+    for (const write of [...geekbotRest, ...calendarRest].filter((r) => r.method !== 'GET')) {
+      assert.ok(write.startedAt >= slackDone, `${write.method} ${write.path} after the lookup`);
+    }
     assert.deepEqual(result.named, { memberId: byName('Chloe').id, buddyId: byName('Ben').id });
     assert.deepEqual(result.failures, []);
     assert.equal(result.refreshError, null);
@@ -95,8 +106,16 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
       assert.equal(err.nonRetryable, false);
       return true;
     });
-    assert.equal(sandbox.geekbot.requests.length, 0);
-    assert.equal(sandbox.calendar.requests.length, 0);
+    // The standup and the calendar were read meanwhile, and nothing was written.
+    assert.deepEqual(
+      sandbox.geekbot.requests.filter((r) => r.method !== 'GET'),
+      [],
+    );
+    assert.deepEqual(
+      sandbox.calendar.requests.filter((r) => r.method !== 'GET'),
+      [],
+    );
+    assert.ok(sandbox.calendar.requests.length > 0, 'the calendar was read while Slack answered');
   });
 
   it('throws a retryable calendar failure even though the standup was written (the retry repeats nothing)', async () => {

@@ -378,21 +378,21 @@ describe('role workflow: operator messages (dev server)', function () {
 
   it('takes an override or a skip that arrives while a handover is being prepared', async () => {
     await withRotation(async (handle) => {
-      /** Asks for a handover and sends `message` while its prepare step runs: notice sent, calendar still reading. */
+      /** Asks for a handover and sends `message` while its prepare step runs: notice sent, calendar still writing. */
       const duringPrepare = async <T>(message: () => Promise<T>): Promise<RoleStateView> => {
         const geekbotBefore = bed.sandbox.geekbot.requests.length;
         const calendarBefore = bed.sandbox.calendar.requests.length;
-        // The calendar's first read of this prepare step takes 600 ms; the message goes out meanwhile.
-        bed.sandbox.calendar.faults = { script: [{ match: (r) => r.method === 'GET', kind: 'none', latencyMs: 600 }] };
+        // The calendar's first write of this prepare step takes 600 ms; the message goes out meanwhile.
+        bed.sandbox.calendar.faults = { script: [{ match: (r) => r.method !== 'GET', kind: 'none', latencyMs: 600 }] };
         const handover = handle.executeUpdate(handoverNowUpdate, { args: [{}] });
         await eventually('the prepare step to be under way', () => {
           const noticeSent = bed.sandbox.geekbot.requests
             .slice(geekbotBefore)
             .some((r) => (r.method === 'PATCH' || r.method === 'POST') && r.status !== undefined);
-          const calendarReading = bed.sandbox.calendar.requests
+          const calendarWriting = bed.sandbox.calendar.requests
             .slice(calendarBefore)
-            .some((r) => r.method === 'GET' && r.status === undefined);
-          return noticeSent && calendarReading;
+            .some((r) => r.method !== 'GET' && r.status === undefined);
+          return noticeSent && calendarWriting;
         });
         await message();
         return handover;
