@@ -3,7 +3,7 @@
  * through @temporalio/envconfig), the team's role configuration, and the role workflow's handle and state.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { QueryNotRegisteredError } from '@temporalio/client';
+import { QueryNotRegisteredError, ServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ConfigError, getRole, roleTimeZone, type RoleConfig, type Settings } from '../domain/config';
@@ -170,4 +170,34 @@ export async function readState(session: Session, handle: WorkflowHandle, timeou
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Whether the server refused an update because the run it reached was ending (continue-as-new, or a workflow task
+ * that failed and is being retried). The update was not applied, so it may be sent again to the rotation's new run.
+ */
+const GRPC_NOT_FOUND = 5;
+const GRPC_FAILED_PRECONDITION = 9;
+
+export function isRunEndingRefusal(err: unknown): boolean {
+  if (!(err instanceof ServiceError)) return false;
+  const cause = err.cause as { code?: number; details?: string } | undefined;
+  const text = `${err.message} ${cause?.details ?? ''}`;
+  return (
+    (cause?.code === GRPC_FAILED_PRECONDITION || cause?.code === GRPC_NOT_FOUND) &&
+    /continued as new|already completed|closing|workflow task failure|not found/i.test(text)
+  );
+}
+
+/** Sends an update, again while the run it reaches is ending (for up to `windowMs`): the latest run takes it. */
+export async function sendUpdate<T>(send: () => Promise<T>, windowMs = 10_000, pauseMs = 200): Promise<T> {
+  const deadline = Date.now() + windowMs;
+  for (;;) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!isRunEndingRefusal(err) || Date.now() > deadline) throw err;
+      await sleep(pauseMs);
+    }
+  }
 }

@@ -19,7 +19,7 @@ import {
 import { UsageError } from '../errors';
 import { failureError } from '../failures';
 import { out, printJson, stateText } from '../output';
-import { ANSWER_TIMEOUT_MS, roleContext, runningRole, withSession } from '../session';
+import { ANSWER_TIMEOUT_MS, roleContext, runningRole, sendUpdate, withSession } from '../session';
 import { dateOption, examples, type JsonOption } from './common';
 
 /** Sends one update to the role's running workflow and prints the state it returns. */
@@ -34,7 +34,8 @@ async function change(
     const handle = await runningRole(session, roleName);
     let state: RoleStateView;
     try {
-      state = await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => send(handle));
+      // Sent again if it reaches a run that is just continuing as new: the new run takes it.
+      state = await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => sendUpdate(() => send(handle)));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError)
         throw failureError(err.cause, `The ${roleName} rotation refused ${what}: `);
