@@ -2,10 +2,11 @@
  * Starts the real Temporal servers used by `npm run dev` and the tests, from the binaries that
  * ./binaries resolves. One place, so every later feature reuses the same handling.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { Connection } from '@temporalio/client';
+import { InternalConnectionOptionsSymbol, type InternalConnectionOptions } from '@temporalio/client/lib/connection';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../shared';
 import { registerSearchAttributes } from '../temporal';
 import {
@@ -15,6 +16,7 @@ import {
   type ResolvedBinary,
   type ResolveOptions,
 } from './binaries';
+import { ServerStartError, spawnUntilReady, UnusableServerError, type ServerProcess } from './process';
 
 export interface DevServerOptions {
   /** Frontend port; random free port when omitted. */
@@ -52,7 +54,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   }
   // We start the binary ourselves rather than through the SDK, which gives a server 5 s: creating a new
   // SQLite file takes longer than that on a busy 2-core machine.
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await freePort('127.0.0.1'));
   for (const taken of [port, options.uiPort]) {
     if (taken !== undefined && !(await portIsFree(taken))) {
       throw new Error(
@@ -66,8 +68,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   args.push('--log-level', 'error', '--log-format', 'pretty');
   for (const key of SEARCH_ATTRIBUTES)
     args.push('--search-attribute', `${key.name}=${SEARCH_ATTRIBUTE_TYPES[key.type]}`);
-  const server = await spawnUntilReady(binary.path, args, `127.0.0.1:${port}`);
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: `127.0.0.1:${port}`, namespace });
+  const address = `127.0.0.1:${port}`;
+  const server = await spawnUntilReady({
+    label: 'temporal server start-dev',
+    file: binary.path,
+    args,
+    address,
+    probe: () => answers(address, (connection) => connection.workflowService.getSystemInfo({})),
+  });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({ address, namespace });
   // The environment does not own an existing server: stopping it is added to its teardown.
   const teardown = env.teardown.bind(env);
   env.teardown = async () => {
@@ -88,82 +97,55 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A port free on `host`; on every interface when omitted. */
+function freePort(host?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();
     probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.listen(0, host, () => {
       const { port } = probe.address() as AddressInfo;
       probe.close(() => resolve(port));
     });
   });
 }
 
-interface RunningServer {
-  stop(): Promise<void>;
-}
-
-/** Starts the server and waits (up to two minutes) until its frontend answers; kills it on failure. */
-async function spawnUntilReady(file: string, args: string[], address: string): Promise<RunningServer> {
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  // Never leave an orphan server behind, even when the process ends without running teardown.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const stop = async () => {
-    process.removeListener('exit', killOnExit);
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exit;
-    clearTimeout(timer);
-  };
-
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (exited) throw new Error(`temporal server start-dev exited before it was ready: ${stderr.trim()}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '1 second' });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return { stop };
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(
-          `temporal server start-dev did not answer at ${address} within 2 minutes: ${(err as Error).message}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+/** Connects to `address` and makes one call; throws while the server does not answer. */
+async function answers(
+  address: string,
+  call: (connection: Connection) => Promise<unknown>,
+  connectionOptions: Partial<typeof WITH_TEST_SERVICE> = {},
+): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: '2 seconds', ...connectionOptions });
+  try {
+    await connection.withDeadline(Date.now() + 10_000, () => call(connection));
+  } finally {
+    await connection.close();
   }
 }
+
+/**
+ * Enables the TestService (time skipping) on a connection, as `TestWorkflowEnvironment.createTimeSkipping` does for
+ * the connections it makes. SDK-internal option: checked against the SDK's types by `tsc` on every upgrade.
+ */
+const WITH_TEST_SERVICE = {
+  [InternalConnectionOptionsSymbol]: { supportsTestService: true },
+} satisfies Pick<InternalConnectionOptions, typeof InternalConnectionOptionsSymbol>;
 
 /** Temporal's Java time-skipping test server: `env.sleep('7 days')` takes milliseconds. */
 export async function startTimeSkippingServer(
   options: { resolve?: ResolveOptions } = {},
 ): Promise<TestWorkflowEnvironment> {
   const binary = await resolveTestServer(options.resolve);
-  let env: TestWorkflowEnvironment | undefined;
-  // The SDK waits only 5 s for the port; a JVM on a loaded 2-core machine can miss that once, and starts
-  // faster the second time (its classes are in the page cache by then).
-  for (let attempt = 1; !env; attempt++) {
-    try {
-      env = await createTimeSkippingOnce(binary);
-    } catch (err) {
-      if (attempt >= 5 || !/did not start within/.test(String((err as Error).message))) {
-        throw serverStartError('test-server', binary, err);
-      }
-    }
+  let env: TestWorkflowEnvironment;
+  try {
+    env = binary.path
+      ? await SpawnedTimeSkippingEnvironment.start(binary.path)
+      : // Only the SDK's own download is left (a native binary, quick to start): let the SDK start what it downloads.
+        // No `--enable-time-skipping`: see SpawnedTimeSkippingEnvironment.start.
+        await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: binary.executable } });
+  } catch (err) {
+    throw startError(binary, err);
   }
   const warning = await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   if (warning) {
@@ -173,10 +155,96 @@ export async function startTimeSkippingServer(
   return env;
 }
 
-function createTimeSkippingOnce(binary: ResolvedBinary): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
-    // No `--enable-time-skipping`: that flag skips time freely from the start, racing the worker's
-    // workflow tasks. The SDK unlocks skipping itself while a test waits on a result or `env.sleep`.
-    server: { executable: binary.executable },
-  });
+/** The resolver's message (which binary, from where), followed by the server's last stderr lines when there are any. */
+function startError(binary: ResolvedBinary, cause: unknown): Error {
+  const error = serverStartError('test-server', binary, cause);
+  if (cause instanceof ServerStartError && cause.output) {
+    error.message += `\nLast lines of its stderr:\n${cause.output}`;
+  }
+  return error;
+}
+
+/**
+ * A time-skipping environment on a Java test server that this process started: the same as what
+ * `TestWorkflowEnvironment.createTimeSkipping` builds (a client whose `result()` unlocks time skipping, `sleep` and
+ * `currentTimeMs` through the TestService), except that the server is started here, with two minutes to answer
+ * instead of the SDK's 5 s, and stopped by `teardown()`.
+ */
+class SpawnedTimeSkippingEnvironment extends TestWorkflowEnvironment {
+  private constructor(
+    private readonly serverProcess: ServerProcess,
+    connection: Connection,
+    nativeConnection: NativeConnection,
+    address: string,
+  ) {
+    // What `createTimeSkipping` passes, with 'existing' for the server: the SDK has no process of its own to stop.
+    const options = { server: { type: 'existing' as const }, client: {}, plugins: [] };
+    super(Runtime.instance(), options, true, 'existing', connection, nativeConnection, 'default', address);
+  }
+
+  static async start(launcher: string): Promise<SpawnedTimeSkippingEnvironment> {
+    for (let attempt = 1; ; attempt++) {
+      // The server binds every interface: the port must be free on all of them.
+      const address = `127.0.0.1:${await freePort()}`;
+      try {
+        const server = await spawnUntilReady({
+          label: 'the time-skipping test server',
+          file: launcher,
+          // `<launcher> <port>`, as the SDK starts it. No `--enable-time-skipping`: that flag skips time freely from
+          // the start, racing the worker's workflow tasks. The client unlocks skipping while a test waits on a
+          // result or `env.sleep`.
+          args: [address.split(':')[1]!],
+          address,
+          probe: () => answers(address, (connection) => testServiceCall(connection, address), WITH_TEST_SERVICE),
+          // The launcher `exec`s java; a group still catches a JVM that a launcher of one's own starts as a child.
+          processGroup: true,
+          // State is in memory only: nothing to save, as when the SDK stops it.
+          stopSignal: 'SIGKILL',
+          // The JVM outlives an exception in `main` (e.g. the port was taken meanwhile): it would never answer.
+          fatalOutput: /Exception in thread "main"/,
+        });
+        return await SpawnedTimeSkippingEnvironment.attach(server, address);
+      } catch (err) {
+        // Another process took the port between choosing and binding it: choose another.
+        const portTaken = err instanceof ServerStartError && /Failed to bind|Address already in use/.test(err.output);
+        if (!portTaken || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private static async attach(server: ServerProcess, address: string): Promise<SpawnedTimeSkippingEnvironment> {
+    let nativeConnection: NativeConnection | undefined;
+    try {
+      nativeConnection = await NativeConnection.connect({ address, ...WITH_TEST_SERVICE });
+      const connection = await Connection.connect({ address, ...WITH_TEST_SERVICE });
+      return new SpawnedTimeSkippingEnvironment(server, connection, nativeConnection, address);
+    } catch (err) {
+      await nativeConnection?.close().catch(() => undefined);
+      await server.stop();
+      throw err;
+    }
+  }
+
+  /** Closes the connections, then kills the server (and anything else in its process group). */
+  override async teardown(): Promise<void> {
+    try {
+      await super.teardown();
+    } finally {
+      await this.serverProcess.stop();
+    }
+  }
+}
+
+async function testServiceCall(connection: Connection, address: string): Promise<void> {
+  if (!connection.testService) throw new UnusableServerError('this SDK no longer enables the TestService this way');
+  try {
+    await connection.testService.getCurrentTime({});
+  } catch (err) {
+    if ((err as { code?: number }).code === 12 /* UNIMPLEMENTED */) {
+      throw new UnusableServerError(
+        `${address} answers without a TestService: this is not Temporal's time-skipping test server`,
+      );
+    }
+    throw err;
+  }
 }
