@@ -5,12 +5,14 @@
  * 209 MB and 1.1 s for the whole googleapis package).
  */
 import { auth, calendar, type calendar_v3 } from '@googleapis/calendar';
+import { ApplicationFailure } from '@temporalio/common';
 import type { RoleConfig, Settings } from '../domain/config';
 import type { Turn } from '../domain/types';
 import { mapBounded } from './bounded';
 import { activityCancellationSignal, activityLog, heartbeatProgress, throwIfCancelled } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireIsoDate, requireRole, retryable } from './errors';
 import { RequestBudget } from './request-budget';
+import { retryTransient } from './transient';
 
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
 
@@ -211,10 +213,22 @@ export function createCalendarService({
 }: CalendarDeps) {
   const budget = new RequestBudget({ limit: requestsPerMinute, windowMs: 60_000 });
   /** Every Calendar request goes through here: the per-minute budget first. */
-  const request = async <T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> => {
-    await budget.take(signal);
-    return call();
-  };
+  /**
+   * Every Calendar request goes through here: within the per-minute budget, and tried again quickly after a passing
+   * failure (activities/transient.ts; every call here is idempotent, inserts carry fixed event IDs). Other failures
+   * come back as they came: callers read their status (409, 404, 410) and classify them.
+   */
+  const request = <T>(what: string, call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> =>
+    retryTransient(async () => {
+      await budget.take(signal);
+      try {
+        return await call();
+      } catch (err) {
+        const classified = calendarFailure(err, what);
+        if (classified instanceof ApplicationFailure && !classified.nonRetryable) throw classified;
+        throw err;
+      }
+    });
 
   /**
    * Classifies a googleapis (gaxios) error; `what` names the call. The error itself is never attached or logged:
@@ -287,6 +301,7 @@ export function createCalendarService({
   }
 
   async function listPages(
+    what: string,
     params: calendar_v3.Params$Resource$Events$List,
     signal: AbortSignal | undefined,
   ): Promise<calendar_v3.Schema$Event[]> {
@@ -296,6 +311,7 @@ export function createCalendarService({
       throwIfCancelled(signal);
       const page = pageToken;
       const { data } = await request(
+        what,
         () =>
           api.events.list(
             { ...params, calendarId, maxResults: PAGE_SIZE, singleEvents: true, ...(page ? { pageToken: page } : {}) },
@@ -319,9 +335,9 @@ export function createCalendarService({
     const timeMin = `${from}T00:00:00Z`;
     const titles = [role.title, ...role.legacyTitles];
     const [ours, ...byTitle] = await Promise.all([
-      listPages({ timeMin, privateExtendedProperty: [`teamRole=${roleName}`] }, signal),
+      listPages(`listing ${roleName} events`, { timeMin, privateExtendedProperty: [`teamRole=${roleName}`] }, signal),
       // Events made by the old scripts have no properties: find them by the words of their summary.
-      ...titles.map((title) => listPages({ timeMin, q: title }, signal)),
+      ...titles.map((title) => listPages(`listing ${roleName} events`, { timeMin, q: title }, signal)),
     ]);
     const events = new Map<string, RoleEvent>();
     for (const event of ours ?? []) {
@@ -352,6 +368,7 @@ export function createCalendarService({
     requireIsoDate(from, 'from');
     try {
       const listed = await listPages(
+        `listing ${roleName} events`,
         { timeMin: `${from}T00:00:00Z`, privateExtendedProperty: [`teamRole=${roleName}`], showDeleted: true },
         activityCancellationSignal(),
       );
@@ -399,17 +416,21 @@ export function createCalendarService({
         let current = existing.get(eventId);
         if (!current) {
           try {
-            await request(() => api.events.insert({ calendarId, requestBody: wanted }, { signal }), signal);
+            await request(what, () => api.events.insert({ calendarId, requestBody: wanted }, { signal }), signal);
             return 'created';
           } catch (err) {
             if (statusOf(err) !== 409) throw err;
             // Already there (an earlier attempt, or not listed): read it and repair it if needed.
-            current = (await request(() => api.events.get({ calendarId, eventId }, { signal }), signal)).data;
+            current = (await request(what, () => api.events.get({ calendarId, eventId }, { signal }), signal)).data;
           }
         }
         if (eventMatches(current, wanted)) return 'unchanged';
         const repaired = repairedEvent(current, wanted);
-        await request(() => api.events.update({ calendarId, eventId, requestBody: repaired }, { signal }), signal);
+        await request(
+          what,
+          () => api.events.update({ calendarId, eventId, requestBody: repaired }, { signal }),
+          signal,
+        );
         activityLog.info('Repaired calendar event', {
           role: input.role,
           start: turn.start,
@@ -457,7 +478,11 @@ export function createCalendarService({
       const outcomes = await forEachBounded(events, async (event): Promise<keyof DeleteEventsResult> => {
         try {
           const eventId = event.id;
-          await request(() => api.events.delete({ calendarId, eventId }, { signal }), signal);
+          await request(
+            `deleting the ${input.role} event of ${event.start}`,
+            () => api.events.delete({ calendarId, eventId }, { signal }),
+            signal,
+          );
           return 'deleted';
         } catch (err) {
           const status = statusOf(err);

@@ -6,6 +6,7 @@
 import type { Member, RoleConfig, Settings } from '../domain/config';
 import { activityCancellationSignal, activityLog } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireRole, retryable } from './errors';
+import { retryTransient } from './transient';
 
 export const GEEKBOT_DEFAULT_API_URL = 'https://api.geekbot.com';
 
@@ -211,17 +212,30 @@ export type FoundStandup = GeekbotStandup | null;
  * activity runs the read while Slack answers; `upsertStandup` runs both.
  */
 export function createStandupService({ settings, geekbot }: GeekbotDeps) {
+  /** One Geekbot call, classified, tried again quickly on a passing failure (a POST only after a rate limit). */
+  const call = <T>(request: () => Promise<T>, idempotent = true): Promise<T> =>
+    retryTransient(
+      async () => {
+        try {
+          return await request();
+        } catch (err) {
+          throw geekbotFailure(err, settings);
+        }
+      },
+      { idempotent },
+    );
+
   async function findStandup(roleName: string, standupId: number | null | undefined): Promise<FoundStandup> {
     const { standup } = requireRole(settings, roleName);
     try {
       let existing: GeekbotStandup | null = null;
       if (standupId != null) {
-        existing = await geekbot.getStandup(standupId);
+        existing = await call(() => geekbot.getStandup(standupId));
         // A remembered ID that now names some other standup is not ours any more.
         if (existing && existing.name !== standup.name) existing = null;
       }
       if (existing) return existing;
-      const all = await geekbot.listStandups();
+      const all = await call(() => geekbot.listStandups());
       const matches = (Array.isArray(all) ? all : []).filter((candidate) => candidate.name === standup.name);
       if (matches.length > 1) {
         activityLog.warn('Several Geekbot standups share the role standup name; using the oldest', {
@@ -258,7 +272,7 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
           activityLog.info('Geekbot standup already up to date', { ...context, standupId: existing.id });
           return { standupId: existing.id, action: 'unchanged' };
         }
-        const updated = await geekbot.updateStandup(existing.id, body);
+        const updated = await call(() => geekbot.updateStandup(existing.id, body));
         if (updated !== null) {
           activityLog.info('Updated Geekbot standup', { ...context, standupId: existing.id });
           return { standupId: existing.id, action: 'updated' };
@@ -266,14 +280,19 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
         // Deleted between the read and the PATCH: create it again below.
       }
 
-      const created = await geekbot.createStandup({
-        ...body,
-        name: standup.name,
-        channel: standup.channel,
-        time: standup.time,
-        timezone: standup.timezone,
-        days: [...standup.days],
-      });
+      // Not sent twice after a lost answer: a retry of the activity finds a standup created meanwhile by name.
+      const created = await call(
+        () =>
+          geekbot.createStandup({
+            ...body,
+            name: standup.name,
+            channel: standup.channel,
+            time: standup.time,
+            timezone: standup.timezone,
+            days: [...standup.days],
+          }),
+        false,
+      );
       if (typeof created?.id !== 'number') {
         throw retryable(FailureType.GeekbotApiError, 'Geekbot created the standup but returned no standup ID.');
       }

@@ -1,7 +1,8 @@
 /**
  * Slack: who is in a role's user group. One `usergroups.list` call finds the group and its user IDs; names come
  * from concurrent `users.info` calls for small groups, or from `users.list` pages for large ones.
- * Retrying is Temporal's job: the client's own retry loop is off and a 429 becomes a failure with `nextRetryDelay`.
+ * The client's own retry loop is off: a passing failure is tried again twice within seconds (activities/transient.ts),
+ * then it is Temporal's job, and a 429 becomes a failure with `nextRetryDelay`.
  */
 import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import type { Member } from '../domain/config';
@@ -9,6 +10,7 @@ import { sortMembers } from '../domain/members';
 import { mapBounded } from './bounded';
 import { activityLog } from './context';
 import { FailureType, nonRetryable, retryable } from './errors';
+import { retryTransient } from './transient';
 
 export const SLACK_DEFAULT_API_URL = 'https://slack.com/api/';
 /** The bot token scopes `lookupMembers` needs. */
@@ -51,25 +53,31 @@ interface SlackUser {
 const SLACKBOT_ID = 'USLACKBOT';
 const USERS_LIST_PAGE = 200;
 
+/** One Slack call, classified, and tried again quickly on a passing failure (reads only: all idempotent). */
+function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
+  return retryTransient(async () => {
+    try {
+      return await call();
+    } catch (err) {
+      throw slackFailure(err, method);
+    }
+  });
+}
+
 export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 40 }: SlackDeps) {
   async function usersByInfo(ids: readonly string[]): Promise<SlackUser[]> {
-    let users: Array<SlackUser | undefined>;
-    try {
-      users = await mapBounded(ids, concurrency, async (id) => {
+    const users = await mapBounded(ids, concurrency, (id) =>
+      slackCall('users.info', async () => {
         try {
           return (await slack.users.info({ user: id })).user;
         } catch (err) {
           // A member whose account was removed outright: leave them out rather than fail the rotation.
-          if (isPlatformError(err, 'user_not_found')) {
-            activityLog.warn('Slack user group lists an unknown user; leaving them out', { userId: id });
-            return undefined;
-          }
-          throw err;
+          if (!isPlatformError(err, 'user_not_found')) throw err;
+          activityLog.warn('Slack user group lists an unknown user; leaving them out', { userId: id });
+          return undefined;
         }
-      });
-    } catch (err) {
-      throw slackFailure(err, 'users.info');
-    }
+      }),
+    );
     return users.filter((user): user is SlackUser => user !== undefined);
   }
 
@@ -77,17 +85,16 @@ export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 4
     const wanted = new Set(ids);
     const found: SlackUser[] = [];
     let cursor: string | undefined;
-    try {
-      do {
-        const page = await slack.users.list({ limit: USERS_LIST_PAGE, ...(cursor ? { cursor } : {}) });
-        for (const user of (page.members ?? []) as SlackUser[]) {
-          if (user.id && wanted.delete(user.id)) found.push(user);
-        }
-        cursor = page.response_metadata?.next_cursor || undefined;
-      } while (cursor && wanted.size > 0); // stop paging once every member is named
-    } catch (err) {
-      throw slackFailure(err, 'users.list');
-    }
+    do {
+      const after = cursor;
+      const page = await slackCall('users.list', () =>
+        slack.users.list({ limit: USERS_LIST_PAGE, ...(after ? { cursor: after } : {}) }),
+      );
+      for (const user of (page.members ?? []) as SlackUser[]) {
+        if (user.id && wanted.delete(user.id)) found.push(user);
+      }
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor && wanted.size > 0); // stop paging once every member is named
     if (wanted.size > 0) {
       activityLog.warn('Slack user group lists users missing from users.list; leaving them out', {
         userIds: [...wanted],
@@ -104,12 +111,8 @@ export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 4
         .replace(/^@/, '');
       if (!handle) throw nonRetryable(FailureType.InvalidInput, 'A Slack user group handle is required.');
 
-      let groups;
-      try {
-        groups = (await slack.usergroups.list({ include_users: true })).usergroups ?? [];
-      } catch (err) {
-        throw slackFailure(err, 'usergroups.list');
-      }
+      const groups =
+        (await slackCall('usergroups.list', () => slack.usergroups.list({ include_users: true }))).usergroups ?? [];
       const group = groups.find((candidate) => candidate.handle === handle);
       if (!group) {
         const handles = groups.map((candidate) => candidate.handle).filter((h): h is string => Boolean(h));

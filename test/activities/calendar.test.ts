@@ -293,16 +293,19 @@ describe('Calendar activities against the fake Google Calendar', function () {
       await expectFailure(ensure(), { type: FailureType.RateLimited, nonRetryable: false, nextRetryDelay: 4000 });
       fake.faults = {
         script: [
-          { match: 'POST', kind: 'rateLimit', status: 403, reason: 'userRateLimitExceeded', retryAfterSeconds: 2 },
+          { match: 'POST', kind: 'rateLimit', status: 403, reason: 'userRateLimitExceeded', retryAfterSeconds: 5 },
         ],
       };
       await expectFailure(ensure(), {
         type: FailureType.RateLimited,
         nonRetryable: false,
-        nextRetryDelay: 2000,
+        nextRetryDelay: 5000,
         message: /userRateLimitExceeded/,
       });
-      fake.faults = { script: [{ match: 'POST', kind: 'rateLimit', status: 403, reason: 'rateLimitExceeded' }] };
+      // Without Retry-After it is tried again within the attempt (twice), then left to Temporal.
+      fake.faults = {
+        script: [{ match: 'POST', kind: 'rateLimit', status: 403, reason: 'rateLimitExceeded', times: 3 }],
+      };
       await expectFailure(ensure(), { type: FailureType.RateLimited, nonRetryable: false });
     });
 
@@ -339,12 +342,28 @@ describe('Calendar activities against the fake Google Calendar', function () {
       );
     });
 
-    it('5xx and dropped connections are retryable (the client does not retry by itself)', async () => {
-      fake.faults = { script: [{ kind: 'serverError', status: 503 }] };
+    it('5xx and dropped connections that persist are retryable (tried three times within the attempt)', async () => {
+      fake.faults = { script: [{ kind: 'serverError', status: 503, times: 3 }] };
       await expectFailure(ensure(), { type: FailureType.ServiceUnavailable, nonRetryable: false, message: /503/ });
-      assert.equal(fake.requests.length, 1);
-      fake.faults = { script: [{ kind: 'drop' }] };
+      assert.equal(fake.requests.length, 3, 'the list, tried three times');
+      fake.faults = { script: [{ kind: 'drop', times: 3 }] };
       await expectFailure(ensure(), { type: FailureType.ServiceUnavailable, nonRetryable: false });
+    });
+
+    it('a passing failure of one call is tried again at once, not the whole attempt', async () => {
+      fake.faults = {
+        script: [
+          { match: 'POST', kind: 'serverError', status: 500 },
+          { match: 'POST', kind: 'rateLimit', retryAfterSeconds: 1 },
+          { match: 'POST', kind: 'drop' },
+        ],
+      };
+      const result = await ensure();
+      assert.deepEqual(result, { created: turns.length, repaired: 0, unchanged: 0 });
+      assert.equal(fake.requests.filter((r) => r.method === 'GET').length, 1, 'listed once');
+      assert.equal(fake.requests.filter((r) => r.method === 'POST').length, turns.length + 3);
+      const starts = fake.events().map((e) => e.start.date);
+      assert.equal(new Set(starts).size, turns.length, 'no duplicate event (inserts carry their event IDs)');
     });
 
     it('converges under seeded random faults when retried, as Temporal would', async () => {

@@ -100,7 +100,7 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
   });
 
   it('throws a Slack outage for Temporal to retry, before writing anything', async () => {
-    sandbox.slack.faults.script = [{ kind: 'serverError', status: 503, times: 10 }];
+    sandbox.slack.faults.script = [{ kind: 'serverError', status: 503, times: 10 }]; // persists past the quick retries
     await assert.rejects(activities.prepareHandover(input()), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.nonRetryable, false);
@@ -119,11 +119,11 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
   });
 
   it('throws a retryable calendar failure even though the standup was written (the retry repeats nothing)', async () => {
-    sandbox.calendar.faults.script = [{ match: 'POST', kind: 'rateLimit', retryAfterSeconds: 2 }];
+    sandbox.calendar.faults.script = [{ match: 'POST', kind: 'rateLimit', retryAfterSeconds: 3 }];
     await assert.rejects(activities.prepareHandover(input()), (err: unknown) => {
       assert.ok(err instanceof ApplicationFailure);
       assert.equal(err.nonRetryable, false);
-      assert.equal(err.nextRetryDelay, 2000, "Google's Retry-After is kept");
+      assert.equal(err.nextRetryDelay, 3000, "Google's Retry-After is kept (longer than a retry within the attempt)");
       return true;
     });
     const retry = await activities.prepareHandover(input());

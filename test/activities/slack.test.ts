@@ -172,14 +172,26 @@ describe('Slack activities (lookupMembers) against the fake Slack', () => {
     });
   });
 
-  it('5xx and dropped connections are retryable', async () => {
-    slack.faults = { script: [{ kind: 'serverError', status: 503 }] };
+  it('a passing 5xx, drop or short rate limit is tried again within the attempt', async () => {
+    slack.faults = {
+      script: [
+        { kind: 'serverError', status: 503 },
+        { match: 'users.info', kind: 'drop' },
+        { match: 'users.info', kind: 'rateLimit', retryAfterSeconds: 1 },
+      ],
+    };
+    assert.equal((await activities().lookupMembers('support-triagers')).length, 4);
+    assert.equal(slack.calls().filter((c) => c === 'usergroups.list').length, 2);
+  });
+
+  it('5xx and dropped connections that persist are retryable', async () => {
+    slack.faults = { script: [{ kind: 'serverError', status: 503, times: 3 }] };
     await expectFailure(activities().lookupMembers('support-triagers'), {
       type: FailureType.ServiceUnavailable,
       nonRetryable: false,
       message: /503/,
     });
-    slack.faults = { script: [{ kind: 'drop' }] };
+    slack.faults = { script: [{ kind: 'drop', times: 3 }] };
     await expectFailure(activities().lookupMembers('support-triagers'), {
       type: FailureType.ServiceUnavailable,
       nonRetryable: false,
