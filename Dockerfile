@@ -6,7 +6,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The workflow bundle is built here once (lib/workflow-bundle.js), so the worker does not bundle at every start.
 RUN npx tsc --build tsconfig.build.json \
+ && node lib/bundle-workflows.js \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-bookworm-slim
