@@ -154,8 +154,8 @@ const testServer: BinarySpec = {
     });
     const classpath = readFileSync(classpathFile, 'utf8').trim();
     if (!classpath) throw new Error('Maven produced an empty classpath');
-    // The SDK starts this as `<launcher> <port> [extraArgs]`, waits about 5 s for the port and stops it
-    // with SIGKILL: `exec` makes the JVM the process it kills, and the classpath is resolved here, once.
+    // startTimeSkippingServer runs this as `<launcher> <port>` in a process group of its own and kills the group:
+    // `exec` makes the JVM the launcher's own process, and the classpath is resolved here, once.
     const launcher = [
       '#!/bin/sh',
       `# ${TEST_SERVER_ARTIFACT}:${TEST_SERVER_VERSION}, classpath resolved at install time.`,

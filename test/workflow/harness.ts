@@ -169,8 +169,8 @@ const UNHANDLED_COMMAND = 1;
 const START_TO_CLOSE = 1;
 
 /**
- * Starts a Temporal server, again when a busy machine made it miss the SDK's fixed five-second start-up window
- * (the SDK kills a server that missed it).
+ * Starts a Temporal server, again if it missed the SDK's fixed five-second start-up window: only a server the SDK
+ * downloads and starts itself has one (startDevServer and startTimeSkippingServer wait two minutes for their own).
  */
 export async function startServer(
   start: () => Promise<TestWorkflowEnvironment>,
