@@ -3,7 +3,7 @@
  * API's per-user quota this way (600 requests per minute per user per project, in a sliding window), and every role
  * on a worker writes as the same service account, so the budget is shared by all of the worker's calendar calls.
  */
-import { throwIfCancelled } from './context';
+import { sleepUnlessCancelled, throwIfCancelled } from './context';
 
 export interface RequestBudgetOptions {
   limit: number;
@@ -13,20 +13,6 @@ export interface RequestBudgetOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('The request was cancelled.'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export class RequestBudget {
   private readonly starts: number[] = [];
   private readonly limit: number;
@@ -34,7 +20,7 @@ export class RequestBudget {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
-  constructor({ limit, windowMs, now = Date.now, sleep = sleepFor }: RequestBudgetOptions) {
+  constructor({ limit, windowMs, now = Date.now, sleep = sleepUnlessCancelled }: RequestBudgetOptions) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a request budget needs a limit of at least 1`);
     this.limit = limit;
     this.windowMs = windowMs;

@@ -7,7 +7,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
-import { activityCancellationSignal, throwIfCancelled } from './context';
+import { activityCancellationSignal, sleepUnlessCancelled, throwIfCancelled } from './context';
 import { FailureType } from './errors';
 
 export interface TransientRetryOptions {
@@ -25,23 +25,15 @@ export interface TransientRetryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('The activity was cancelled.'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Runs `call`; tries again on a failure Temporal would retry (an ApplicationFailure that is not non-retryable). */
 export async function retryTransient<T>(call: () => Promise<T>, options: TransientRetryOptions = {}): Promise<T> {
-  const { attempts = 3, baseDelayMs = 200, maxDelayMs = 2_000, idempotent = true, sleep = pause } = options;
+  const {
+    attempts = 3,
+    baseDelayMs = 200,
+    maxDelayMs = 2_000,
+    idempotent = true,
+    sleep = sleepUnlessCancelled,
+  } = options;
   const signal = activityCancellationSignal();
   for (let attempt = 1; ; attempt++) {
     try {
