@@ -501,8 +501,8 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       continue;
     }
     if (state.rotation.paused) {
-      // A notice already out for the pending handover names someone who will not take the role while paused.
-      if (state.prepared?.key === key && patched('withdraw-notice-when-paused')) {
+      // A notice already out names someone who will not take the role while paused: point it back.
+      if (state.prepared && patched('withdraw-notice-when-paused')) {
         await withdrawNotice();
         continue;
       }
