@@ -412,31 +412,6 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     return succeeded();
   };
 
-  /**
-   * Points the standup back at the member serving as incoming (as it was before the prepare step), so that a pause
-   * after the notice went out does not leave Geekbot asking someone who will not take the role. Resuming prepares
-   * again.
-   */
-  const withdrawNotice = async (): Promise<void> => {
-    const prepared = state.prepared;
-    state.prepared = null;
-    const { rotation } = state;
-    const serving = rotation.slots === 2 ? rotation.incoming : rotation.current;
-    if (!prepared || !serving) return;
-    try {
-      const buddy = rotation.slots === 2 ? rotation.current : null;
-      const result = await upsertStandup({ role: input.role, incoming: serving, buddy, standupId: state.standupId });
-      state.standupId = result.standupId;
-      rememberWarning(
-        state,
-        `notice for ${prepared.key} withdrawn: the rotation is paused; the standup names ${serving.name} again`,
-      );
-    } catch (err) {
-      state.lastError = `withdrawing the notice for ${prepared.key}: ${describeFailure(err)}`;
-      log.warn('could not point the standup back while paused', { error: state.lastError });
-    }
-  };
-
   const handover = async (date: IsoDate): Promise<void> => {
     const key = handoverKey(input.role, date);
     if (alignToHandoverDate(role, date) !== date && patched('handover-dates-only')) {
@@ -501,11 +476,6 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       continue;
     }
     if (state.rotation.paused) {
-      // A notice already out names someone who will not take the role while paused: point it back.
-      if (state.prepared && patched('withdraw-notice-when-paused')) {
-        await withdrawNotice();
-        continue;
-      }
       if (timeNow >= at.getTime()) {
         rememberWarning(state, `no handover on ${date}: the rotation was paused`);
         state.nextHandoverAt = nextHandoverAfter(role, config.timeZone, at).toISOString();
