@@ -30,10 +30,8 @@ describe('replay of recorded histories', function () {
     .sort();
 
   it('has the recorded histories', () => {
-    // `v1-`: recorded before the `prepare-in-one-activity` patch (three activities per prepare step), kept so that
-    // runs started then still replay.
     assert.deepEqual(
-      EXPECTED.flatMap((name) => [name, `v1-${name}`]).filter((name) => !names.includes(name)),
+      EXPECTED.filter((name) => !names.includes(name)),
       [],
       'missing histories: record them with RECORD_HISTORIES=1 npm run test:file -- test/workflow/*.test.ts',
     );

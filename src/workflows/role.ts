@@ -20,7 +20,7 @@ import {
 import type { createActivities, PrepareHandoverResult } from '../activities';
 import { anchorClock, clockNow, realDuration } from '../domain/clock';
 import { findMember } from '../domain/members';
-import { calendarTurnCount, calendarTurns, handoverNotice, rotationForPrepare } from '../domain/notice';
+import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../domain/notice';
 import {
   applyHandover,
   initialState,
@@ -80,13 +80,13 @@ const { roleSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout:
 
 // Outside services: retried with backoff for hours (rate limits, outages); non-retryable failures
 // (bad token, unknown group) come back at once and are recorded in the state for operators.
-const { lookupMembers, upsertStandup } = proxyActivities<Activities>({
+const { lookupMembers } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
-// The calendar may take a while (a first year of events, rate limits): it heartbeats its progress.
-const { ensureCalendarTurns, prepareHandover } = proxyActivities<Activities>({
+// The prepare step may take a while (a first year of calendar events, rate limits): it heartbeats its progress.
+const { prepareHandover } = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   scheduleToCloseTimeout: '6 hours',
@@ -354,62 +354,31 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       prepareRetryAt = now() + PREPARE_RETRY_MS;
       return false;
     };
-    const succeeded = (): true => {
-      if (state.lastError?.startsWith('prepare')) state.lastError = null;
-      log.info('prepared handover', { key, next: state.prepared?.memberId });
-      return true;
-    };
-
-    if (patched('prepare-in-one-activity')) {
-      // One activity reads the group, names the member and writes the notice and the calendar (activities/prepare.ts).
-      let result: PrepareHandoverResult;
-      try {
-        result = await prepareHandover({
-          role: input.role,
-          date,
-          rotation: rotationForPrepare(state.rotation, date),
-          standupId: state.standupId,
-          turnCount: calendarTurnCount(role, config.calendarHorizonMonths),
-        });
-      } catch (err) {
-        return failed([describeFailure(err)]);
-      }
-      applyLookup(result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') });
-      if (result.standupId !== null) state.standupId = result.standupId;
-      if (!result.named || result.failures.length) return failed(result.failures);
-      try {
-        for (const warning of handoverNotice(state.rotation, date).warnings) rememberWarning(state, warning);
-      } catch {
-        // The loop's `isPrepared` finds the rotation changed meanwhile and prepares again.
-      }
-      state.prepared = { key, ...result.named };
-      return succeeded();
-    }
-
-    // Runs from before the patch: three activities, the year's turns worked out here.
-    await refresh();
-    let selection: ReturnType<typeof upcomingMember>;
+    // One activity reads the group, names the member and writes the notice and the calendar (activities/prepare.ts).
+    let result: PrepareHandoverResult;
     try {
-      selection = upcomingMember(state.rotation, date);
+      result = await prepareHandover({
+        role: input.role,
+        date,
+        rotation: rotationForPrepare(state.rotation, date),
+        standupId: state.standupId,
+        turnCount: calendarTurnCount(role, config.calendarHorizonMonths),
+      });
     } catch (err) {
-      // Nobody to name: the group has had no members since the rotation started. Retried like a failed step.
       return failed([describeFailure(err)]);
     }
-    const { member: next, warnings } = selection;
-    for (const warning of warnings) rememberWarning(state, warning);
-    const buddy = state.rotation.slots === 2 ? state.rotation.incoming : null;
-    const turns = calendarTurns(role, state.rotation, date, calendarTurnCount(role, config.calendarHorizonMonths));
-    const [standup, calendar] = await Promise.allSettled([
-      upsertStandup({ role: input.role, incoming: next, buddy, standupId: state.standupId }),
-      ensureCalendarTurns({ role: input.role, turns }),
-    ]);
-    const failures: string[] = [];
-    if (standup.status === 'fulfilled') state.standupId = standup.value.standupId;
-    else failures.push(`standup: ${describeFailure(standup.reason)}`);
-    if (calendar.status === 'rejected') failures.push(`calendar: ${describeFailure(calendar.reason)}`);
-    if (failures.length) return failed(failures);
-    state.prepared = { key, memberId: next.id, buddyId: buddy?.id ?? null };
-    return succeeded();
+    applyLookup(result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') });
+    if (result.standupId !== null) state.standupId = result.standupId;
+    if (!result.named || result.failures.length) return failed(result.failures);
+    try {
+      for (const warning of handoverNotice(state.rotation, date).warnings) rememberWarning(state, warning);
+    } catch {
+      // The loop's `isPrepared` finds the rotation changed meanwhile and prepares again.
+    }
+    state.prepared = { key, ...result.named };
+    if (state.lastError?.startsWith('prepare')) state.lastError = null;
+    log.info('prepared handover', { key, next: result.named.memberId });
+    return true;
   };
 
   const handover = async (date: IsoDate): Promise<void> => {
