@@ -8,7 +8,7 @@ import { createCalendarActivities, createCalendarClient, eventForTurn } from '..
 import { sortMembers } from '../src/domain/members';
 import { initialState, planFromState } from '../src/domain/rotation';
 import { handoverDateOf, nextHandoverAfter } from '../src/domain/schedule';
-import { startFakeCalendar } from '../test/fakes/calendar';
+import { startFakeCalendar } from '../src/sandbox/calendar';
 import { benchSettings, benchTeam, LATENCY_MS, median, progress, ROLE } from './common';
 
 export interface CalendarOptions {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../src/domain/config';
 import type { Member } from '../src/domain/types';
 import { mergeSettings } from '../src/settings';
-import { DEMO_MANAGER } from '../test/fakes/sandbox';
+import { DEMO_MANAGER } from '../src/sandbox/sandbox';
 
 export const ROLE = 'support-triager';
 export const GROUP = 'support-triagers';

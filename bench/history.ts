@@ -11,7 +11,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { buildActivityDeps } from '../src/activities/deps';
 import { stateQuery } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../test/fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
 import { readyState, runHistories } from '../test/workflow/harness';
 import { benchSettings, GROUP, median, progress, ROLE } from './common';
 

@@ -14,7 +14,7 @@ import { sortMembers } from '../src/domain/members';
 import { initialState, upcomingMember } from '../src/domain/rotation';
 import { handoverDateOf, handoverKey, nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleWorkflowInput } from '../src/shared';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../test/fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
 import {
   benchSettings,
   benchTeam,

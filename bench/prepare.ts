@@ -18,8 +18,8 @@ import { handoverDateOf, nextHandoverAfter } from '../src/domain/schedule';
 import type { Member, Turn } from '../src/domain/types';
 import type { RoleWorkflowInput, RoleWorkflowState } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
-import type { RecordedRequest } from '../test/fakes/http';
-import { DEMO_MANAGER, startSandbox, type Sandbox } from '../test/fakes/sandbox';
+import type { RecordedRequest } from '../src/sandbox/http';
+import { DEMO_MANAGER, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { benchSettings, benchTeam, GROUP, LATENCY_MS, median, progress, ROLE, sleep, waitFor } from './common';
 import { calendarBearer, oldWeeklyRun, type OldRunTarget } from './old-weekly-run';
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../src/servers/binaries';
-import { DEMO_MANAGER, type Sandbox } from '../test/fakes/sandbox';
+import { DEMO_MANAGER, type Sandbox } from '../src/sandbox/sandbox';
 
 export interface WorkerChild {
   pid: number;

@@ -5,7 +5,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../test/fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
 import { GROUP, median, progress } from './common';
 import { startWorkerChild, writeBundleFile, writeSettingsFile, type WorkerChildOptions } from './worker-child';
 

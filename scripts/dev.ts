@@ -18,7 +18,7 @@ import { startDevServer } from '../src/servers/environments';
 import { loadSettings } from '../src/settings';
 import { roleWorkflowId, TASK_QUEUE, TeamRoleAttribute, type RoleWorkflowInput } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../test/fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
 const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';

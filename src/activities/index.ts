@@ -1,6 +1,6 @@
 /**
  * The one place the worker's activities get their dependencies. The worker passes real clients
- * (`buildActivityDeps`); tests pass clients pointed at the fakes under test/fakes.
+ * (`buildActivityDeps`); tests pass clients pointed at the sandbox fakes under src/sandbox.
  * Workflows import the types only: `proxyActivities<ReturnType<typeof createActivities>>(...)`.
  */
 import type { WebClient } from '@slack/web-api';

@@ -4,7 +4,7 @@ import { createCalendarActivities, createCalendarClient, eventIdFor } from '../.
 import { FailureType } from '../../src/activities/errors';
 import type { Member, Settings } from '../../src/domain/config';
 import type { Turn } from '../../src/domain/types';
-import { startFakeCalendar, type FakeCalendarServer } from '../fakes/calendar';
+import { startFakeCalendar, type FakeCalendarServer } from '../../src/sandbox/calendar';
 import {
   activityEnvironment,
   expectFailure,

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildActivityDeps, createActivities, FailureType } from '../../src/activities';
 import type { Env } from '../../src/secrets';
-import { startFakeCalendar, type FakeCalendarServer } from '../fakes/calendar';
-import { startFakeGeekbot, type FakeGeekbot } from '../fakes/geekbot';
-import { startFakeSlack, type FakeSlack } from '../fakes/slack';
+import { startFakeCalendar, type FakeCalendarServer } from '../../src/sandbox/calendar';
+import { startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
+import { startFakeSlack, type FakeSlack } from '../../src/sandbox/slack';
 import {
   activityEnvironment,
   expectFailure,

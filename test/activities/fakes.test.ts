@@ -1,9 +1,9 @@
 /** The fakes' own wire behaviour, spoken to with plain fetch (no client library smoothing things over). */
 import assert from 'node:assert/strict';
-import { seededRandom } from '../fakes/http';
-import { startFakeCalendar } from '../fakes/calendar';
-import { startFakeGeekbot } from '../fakes/geekbot';
-import { startFakeSlack } from '../fakes/slack';
+import { seededRandom } from '../../src/sandbox/http';
+import { startFakeCalendar } from '../../src/sandbox/calendar';
+import { startFakeGeekbot } from '../../src/sandbox/geekbot';
+import { startFakeSlack } from '../../src/sandbox/slack';
 
 describe('fake services', () => {
   it('seeded faults repeat exactly; scripted faults apply `times` times to matching calls', async () => {

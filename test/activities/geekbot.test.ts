@@ -9,7 +9,7 @@ import {
 } from '../../src/activities/geekbot';
 import { FailureType } from '../../src/activities/errors';
 import type { Member, Settings } from '../../src/domain/config';
-import { fakeGeekbotKey, startFakeGeekbot, type FakeGeekbot } from '../fakes/geekbot';
+import { fakeGeekbotKey, startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
 import { activityEnvironment, expectFailure, MANAGER, printable, testSettings } from './helpers';
 
 const ALICE: Member = { id: 'U0ALICE', name: 'alice' };

@@ -10,7 +10,7 @@ import type { PrepareHandoverInput } from '../../src/activities/prepare';
 import { parseSettings, DEFAULT_SETTINGS, type Settings } from '../../src/domain/config';
 import { calendarTurnCount } from '../../src/domain/notice';
 import { initialState } from '../../src/domain/rotation';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 
 const DATE = '2026-12-09';
 const byName = (name: string) => DEMO_TEAM.find((m) => m.name === name)!;

@@ -3,8 +3,8 @@ import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSecret, loadSecrets, loadServiceAccount, SecretError, type Env } from '../../src/secrets';
-import { fakeGeekbotKey } from '../fakes/geekbot';
-import { fakeSlackToken } from '../fakes/slack';
+import { fakeGeekbotKey } from '../../src/sandbox/geekbot';
+import { fakeSlackToken } from '../../src/sandbox/slack';
 import { testServiceAccount } from './helpers';
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSlackActivities, createSlackClient } from '../../src/activities/slack';
 import type { Member } from '../../src/domain/config';
 import { FailureType } from '../../src/activities/errors';
-import { fakeSlackToken, startFakeSlack, type FakeSlack, type SlackUserSeed } from '../fakes/slack';
+import { fakeSlackToken, startFakeSlack, type FakeSlack, type SlackUserSeed } from '../../src/sandbox/slack';
 import { activityEnvironment, expectFailure, printable, runActivity } from './helpers';
 
 const PEOPLE: SlackUserSeed[] = [

@@ -13,7 +13,7 @@ import { buildActivityDeps } from '../../src/activities/deps';
 import { startDevServer } from '../../src/servers/environments';
 import { roleWorkflowId, TASK_QUEUE } from '../../src/shared';
 import { createRoleWorker } from '../../src/worker';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { roleWorkflowBundle, testSettings } from '../workflow/harness';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -14,8 +14,8 @@ import {
   type JobPreview,
   type JobResult,
 } from '../../src/workflows/jobs-shared';
-import type { FakeCalendarEvent } from '../fakes/calendar';
-import { DEMO_MANAGER } from '../fakes/sandbox';
+import type { FakeCalendarEvent } from '../../src/sandbox/calendar';
+import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
 import { readyState } from '../workflow/harness';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 

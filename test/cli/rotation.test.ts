@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { roleWorkflowId, stateQuery, TeamRoleAttribute, type RoleStateView } from '../../src/shared';
-import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 
 const ROLE = 'support-triager';

@@ -28,7 +28,7 @@ import {
   type RoleStateView,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import {
   captureRuntimeLogs,
   collectHistories,

@@ -21,8 +21,8 @@ import { sortMembers } from '../../src/domain/members';
 import { startTimeSkippingServer } from '../../src/servers/environments';
 import { planQuery, stateQuery, type RoleStateView } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { seededRandom, type FaultOptions, type ScriptedFault } from '../fakes/http';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { seededRandom, type FaultOptions, type ScriptedFault } from '../../src/sandbox/http';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
 import {
   captureRuntimeLogs,

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import type { Member, Turn } from '../../src/domain/types';
 import type { RoleStateView } from '../../src/shared';
-import type { FakeCalendarEvent } from '../fakes/calendar';
-import type { FakeGeekbotStandup } from '../fakes/geekbot';
-import type { Sandbox } from '../fakes/sandbox';
+import type { FakeCalendarEvent } from '../../src/sandbox/calendar';
+import type { FakeGeekbotStandup } from '../../src/sandbox/geekbot';
+import type { Sandbox } from '../../src/sandbox/sandbox';
 
 export interface RoleSnapshot {
   state: RoleStateView;

@@ -70,7 +70,7 @@ import {
   type SwapRequest,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
 import {
   captureRuntimeLogs,

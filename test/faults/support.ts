@@ -12,7 +12,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stateQuery, type RoleStateView } from '../../src/shared';
-import type { Sandbox } from '../fakes/sandbox';
+import type { Sandbox } from '../../src/sandbox/sandbox';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const EventType = temporal.api.enums.v1.EventType;

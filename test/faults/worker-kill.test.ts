@@ -27,8 +27,8 @@ import {
   TASK_QUEUE,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import type { FaultOptions, RecordedRequest } from '../fakes/http';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import type { FaultOptions, RecordedRequest } from '../../src/sandbox/http';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
 import {
   collectHistories,

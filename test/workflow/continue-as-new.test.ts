@@ -17,7 +17,7 @@ import {
   type RoleStateView,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER } from '../fakes/sandbox';
+import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
 import {
   eventually,
   readyState,

@@ -10,7 +10,7 @@ import { sortMembers } from '../../src/domain/members';
 import { startDevServer } from '../../src/servers/environments';
 import type { RoleStateView } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import {
   eventually,
   readyState,

@@ -12,7 +12,7 @@ import { buildActivityDeps } from '../../src/activities/deps';
 import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../../src/domain/config';
 import type { Member } from '../../src/domain/types';
 import { stateQuery, type RoleStateView } from '../../src/shared';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox, type SandboxOptions } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox';
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 

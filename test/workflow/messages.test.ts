@@ -35,7 +35,7 @@ import {
   type RoleWorkflowInput,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import {
   byName,
   eventually,

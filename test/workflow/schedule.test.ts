@@ -16,7 +16,7 @@ import { handoverScheduleId, handoverScheduleOptions } from '../../src/schedules
 import { startDevServer } from '../../src/servers/environments';
 import { handoverNowUpdate, roleWorkflowId, TASK_QUEUE, type RoleStateView } from '../../src/shared';
 import type { scheduledHandover } from '../../src/workflows';
-import { DEMO_MANAGER } from '../fakes/sandbox';
+import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
 import {
   eventually,
   readyState,

@@ -22,7 +22,7 @@ import {
   TASK_QUEUE,
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { byName, eventually, recordHistory, startServer, workflowTaskFailures } from './harness';
 
 const ROOT = path.resolve(__dirname, '..', '..');

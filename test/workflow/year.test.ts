@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { sortMembers } from '../../src/domain/members';
 import { startTimeSkippingServer } from '../../src/servers/environments';
 import type { roleWorkflow } from '../../src/workflows';
-import { DEMO_MANAGER, DEMO_TEAM } from '../fakes/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import {
   readyState,
   roleBed,

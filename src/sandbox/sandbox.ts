@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Member } from '../../src/domain/types';
+import type { Member } from '../domain/types';
 import { startFakeCalendar, type FakeCalendarServer } from './calendar';
 import { startFakeGeekbot, type FakeGeekbot } from './geekbot';
 import type { FaultOptions } from './http';
