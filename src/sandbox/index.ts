@@ -5,7 +5,10 @@ export {
   fakeSlackToken,
   slackUser,
   slackUsergroup,
+  FAKE_SLACK_SCOPES,
   type FakeSlack,
+  type FakeSlackChannel,
+  type FakeSlackMessage,
   type FakeSlackOptions,
   type FakeSlackState,
 } from './slack';
