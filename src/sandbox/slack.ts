@@ -501,7 +501,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const times = (callTimes.get(method) ?? []).filter((t) => t > now - 60_000);
     callTimes.set(method, times);
     if (times.length >= limit) {
-      const retryAfter = Math.max(1, Math.ceil(((times[0] as number) + 60_000 - now) / 1000));
+      const retryAfter = Math.max(1, Math.ceil(((times[0] ?? now) + 60_000 - now) / 1000));
       return { status: 429, body: { ok: false, error: 'ratelimited' }, headers: { 'retry-after': String(retryAfter) } };
     }
     times.push(now);
