@@ -12,6 +12,7 @@ export {
   type FakeSlackOptions,
   type FakeSlackState,
 } from './slack';
+export { startSandboxPage, sandboxView, type SandboxPage, type SandboxView } from './page';
 export {
   startFakeGeekbot,
   fakeGeekbotKey,
