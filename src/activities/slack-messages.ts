@@ -87,6 +87,18 @@ export interface SendRoleMessagesInput {
   outgoing: Member | null;
 }
 
+/** Where one message goes and what is there already, read ahead of the write (see `readMessages`). */
+export interface MessageRead {
+  channel: string;
+  found: { ts: string; contentHash: string | null } | null;
+}
+
+/** The reads of one phase of one handover, by message: what `sendMessages` uses instead of reading again. */
+export interface MessageReads {
+  handoverKey: string;
+  byMessage: Map<string, MessageRead>;
+}
+
 export interface SlackMessagesDeps {
   settings: Settings;
   slack: WebClient;
@@ -117,6 +129,11 @@ function matchesKey(message: HistoryMessage, key: MessageKey): boolean {
     payload.message_kind === key.kind &&
     (payload.recipient ?? null) === key.recipient
   );
+}
+
+/** One message's place in a phase: its kind and recipient. */
+function slotOf(key: MessageKey): string {
+  return `${key.kind}:${key.recipient ?? ''}`;
 }
 
 function describe(key: MessageKey): string {
@@ -242,12 +259,27 @@ export function createSlackMessagesService({
     return null;
   }
 
+  /** Where a message goes (a DM is opened) and the message already there with its key, if any. */
+  async function readMessage(message: OutgoingMessage, oldestMs: number): Promise<MessageRead> {
+    const channel = message.channel ?? (await directChannel(message));
+    try {
+      return { channel, found: await findByKey(channel, message.key, oldestMs) };
+    } catch (err) {
+      throw messageFailure(err, 'conversations.history', message, channel);
+    }
+  }
+
   /**
    * Makes the conversation hold this message once: posts it when no message has its key, corrects it in place when
    * its words changed, and leaves it alone otherwise. The search precedes every post, so repeating the whole call
-   * (here after a passing failure, or Temporal's retry of the activity) never posts twice.
+   * (here after a passing failure, or Temporal's retry of the activity) never posts twice. `read` is a
+   * `readMessage` made just before: the first try writes at once; a try after a failure reads again, since the
+   * failed post may have landed.
    */
-  function deliver(message: OutgoingMessage, options: { lookbackMs?: number } = {}): Promise<Delivery> {
+  function deliver(
+    message: OutgoingMessage,
+    options: { lookbackMs?: number; read?: MessageRead } = {},
+  ): Promise<Delivery> {
     const { key } = message;
     const content = messageContent(message.text);
     const hash = contentHash(content.text);
@@ -260,8 +292,11 @@ export function createSlackMessagesService({
         content_hash: hash,
       },
     };
+    let read = options.read;
     return retryTransient(async () => {
-      const channel = message.channel ?? (await directChannel(message));
+      const known = read;
+      read = undefined;
+      const channel = known?.channel ?? message.channel ?? (await directChannel(message));
       const done = (ts: string, action: Delivery['action']): Delivery => ({
         kind: key.kind,
         recipient: key.recipient,
@@ -271,7 +306,7 @@ export function createSlackMessagesService({
       });
       let method = 'conversations.history';
       try {
-        const found = await findByKey(channel, key, now() - (options.lookbackMs ?? lookbackMs));
+        const found = known ? known.found : await findByKey(channel, key, now() - (options.lookbackMs ?? lookbackMs));
         if (found && found.contentHash === hash) return done(found.ts, 'unchanged');
         if (found) {
           method = 'chat.update';
@@ -299,9 +334,15 @@ export function createSlackMessagesService({
    */
   async function deliverAll(
     messages: readonly OutgoingMessage[],
-    options: { lookbackMs?: number } = {},
+    options: { lookbackMs?: number; reads?: MessageReads } = {},
   ): Promise<Omit<SendMessagesResult, 'skipped'>> {
-    const outcomes = await Promise.allSettled(messages.map((message) => deliver(message, options)));
+    const readFor = (message: OutgoingMessage) =>
+      options.reads?.handoverKey === message.key.handoverKey
+        ? options.reads.byMessage.get(slotOf(message.key))
+        : undefined;
+    const outcomes = await Promise.allSettled(
+      messages.map((message) => deliver(message, { lookbackMs: options.lookbackMs, read: readFor(message) })),
+    );
     for (const outcome of outcomes) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
@@ -331,24 +372,66 @@ export function createSlackMessagesService({
     }));
   }
 
-  /**
-   * The messages of one phase of one handover (step for the prepare activity: `phase` "notice"; and for the
-   * handover: "handover"). A notice may be corrected until the handover, so its search reaches back over the
-   * prepare lead as well.
-   */
-  async function sendMessages(roleName: string, phase: MessagePhase, facts: MessageFacts): Promise<SendMessagesResult> {
+  /** The phase's messages for the role, keyed, and how far back their keys are searched; null when off. */
+  function phaseMessages(
+    roleName: string,
+    phase: MessagePhase,
+    facts: MessageFacts,
+  ): { messages: OutgoingMessage[]; lookbackMs: number } | null {
     const role = requireRole(settings, roleName);
     const date = requireIsoDate(facts.date, 'date');
-    if (!role.slack?.enabled) {
+    if (!role.slack?.enabled) return null;
+    const planned = planMessages(role, settings.calendarUrl, phase, facts);
+    // A notice may be corrected until the handover, so its search reaches back over the prepare lead as well.
+    const reach = phase === 'notice' ? Math.max(lookbackMs, role.prepareLeadHours * 3_600_000 + DAY_MS) : lookbackMs;
+    return { messages: outgoing(roleName, role, date, planned), lookbackMs: reach };
+  }
+
+  /**
+   * The reads of `sendMessages`, done ahead (step for the prepare activity, while Slack answers the member lookup):
+   * opens the DMs and searches each message's key, so the write that follows is one call per message. Reads only;
+   * a failure worth retrying is thrown, one no retry fixes is left for the write to report.
+   */
+  async function readMessages(
+    roleName: string,
+    phase: MessagePhase,
+    facts: MessageFacts,
+  ): Promise<MessageReads | null> {
+    const plan = phaseMessages(roleName, phase, facts);
+    if (!plan) return null;
+    const oldestMs = now() - plan.lookbackMs;
+    const outcomes = await Promise.allSettled(
+      plan.messages.map((message) => retryTransient(() => readMessage(message, oldestMs))),
+    );
+    const byMessage = new Map<string, MessageRead>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
+      if (outcome.status === 'fulfilled')
+        byMessage.set(slotOf((plan.messages[i] as OutgoingMessage).key), outcome.value);
+    });
+    return { handoverKey: handoverKey(roleName, facts.date), byMessage };
+  }
+
+  /**
+   * The messages of one phase of one handover (step for the prepare activity: `phase` "notice"; and for the
+   * handover: "handover"). `reads` from `readMessages` spare the reads for the messages they cover (the same
+   * recipients); any other message is read here.
+   */
+  async function sendMessages(
+    roleName: string,
+    phase: MessagePhase,
+    facts: MessageFacts,
+    reads?: MessageReads | null,
+  ): Promise<SendMessagesResult> {
+    const plan = phaseMessages(roleName, phase, facts);
+    if (!plan) {
       return { delivered: [], failures: [], skipped: `Slack messages are off for ${roleName} (no slack block).` };
     }
-    const planned = planMessages(role, settings.calendarUrl, phase, facts);
-    const reach = phase === 'notice' ? Math.max(lookbackMs, role.prepareLeadHours * 3_600_000 + DAY_MS) : lookbackMs;
-    const result = await deliverAll(outgoing(roleName, role, date, planned), { lookbackMs: reach });
+    const result = await deliverAll(plan.messages, { lookbackMs: plan.lookbackMs, reads: reads ?? undefined });
     activityLog.info('Slack messages delivered', {
       role: roleName,
       phase,
-      date,
+      date: facts.date,
       actions: result.delivered.map((d) => `${d.kind}:${d.action}`),
       failures: result.failures.length,
     });
@@ -375,5 +458,5 @@ export function createSlackMessagesService({
     },
   };
 
-  return { deliver, deliverAll, findByKey, sendMessages, activities };
+  return { deliver, deliverAll, findByKey, readMessages, sendMessages, activities };
 }

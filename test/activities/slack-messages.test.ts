@@ -129,6 +129,51 @@ describe('Slack messages service against the fake Slack', () => {
     assert.equal(posts(), 0);
   });
 
+  it('read ahead (while Slack names the members), the write is one call per message', async () => {
+    const messages = service();
+    const reads = await messages.readMessages('support-triager', 'notice', FACTS);
+    assert.deepEqual(slack.calls().sort(), [
+      'conversations.history',
+      'conversations.history',
+      'conversations.history',
+      'conversations.open',
+      'conversations.open',
+    ]);
+    assert.equal(slack.messagesIn(CHANNEL).length, 0, 'reads only');
+    slack.clearRequests();
+    const sent = await messages.sendMessages('support-triager', 'notice', FACTS, reads);
+    assert.deepEqual(slack.calls(), ['chat.postMessage', 'chat.postMessage', 'chat.postMessage']);
+    assert.deepEqual(
+      sent.delivered.map((d) => d.action),
+      ['posted', 'posted', 'posted'],
+    );
+
+    // The lookup named someone else: the reads that still fit are used, the new recipient's DM is read first.
+    const stale = await service().readMessages('support-triager', 'notice', FACTS);
+    slack.clearRequests();
+    const changed = await service().sendMessages('support-triager', 'notice', { ...FACTS, incoming: DAN }, stale);
+    assert.deepEqual(
+      changed.delivered.map((d) => [d.kind, d.action]),
+      [
+        ['notice-channel', 'updated'],
+        ['notice-incoming', 'posted'],
+        ['notice-buddy', 'updated'],
+      ],
+    );
+    assert.deepEqual(slack.calls().sort(), [
+      'chat.postMessage',
+      'chat.update',
+      'chat.update',
+      'conversations.history',
+      'conversations.open',
+    ]);
+    assert.equal(slack.messagesIn(CHANNEL).length, 1);
+    assert.equal(
+      await service({ settings: parseSettings(DEFAULT_SETTINGS) }).readMessages('support-triager', 'notice', FACTS),
+      null,
+    );
+  });
+
   it('a changed notice (an override named someone else) is corrected in place; the new incoming gets a DM', async () => {
     await service().sendMessages('support-triager', 'notice', FACTS);
     const ts = slack.messagesIn(CHANNEL)[0]?.ts;
