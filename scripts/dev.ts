@@ -19,15 +19,22 @@ import { loadSettings } from '../src/settings';
 import { roleWorkflowId, TASK_QUEUE, TeamRoleAttribute, type RoleWorkflowInput } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
+import { startSandboxPage } from '../src/sandbox/page';
+import type { FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
+import { describeServices, planServices } from '../src/domain/services';
+import { secretPresence } from '../src/secrets';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
 const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';
+/** The demo team's channel, where the sandbox's support triager posts its notices. */
+const SANDBOX_CHANNEL = { id: 'C0SUPPORT1', name: 'support-freshdesk' };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '7233' },
       'ui-port': { type: 'string', default: '8233' },
+      'page-port': { type: 'string', default: '8234' },
       data: { type: 'string' },
       sandbox: { type: 'boolean', default: false },
       fast: { type: 'boolean', default: false },
@@ -67,13 +74,17 @@ async function main(): Promise<void> {
       standupManager: DEMO_MANAGER,
       keyDir: dataDir,
       calendarId: SANDBOX_CALENDAR_ID,
+      channels: [SANDBOX_CHANNEL],
     });
     restoreSandbox(sandbox, stateFile);
-    settings = { ...settings, standupManager: settings.standupManager ?? DEMO_MANAGER };
+    settings = sandboxSettings(settings);
     deps = await buildActivityDeps(sandbox.env, settings);
   } else {
     deps = await buildActivityDeps(process.env, settings);
   }
+  const services = describeServices(planServices(settings, secretPresence(sandbox?.env ?? process.env)));
+  // The page reads the fakes, so there is one only in sandbox mode.
+  const page = sandbox ? await startSandboxPage(sandbox, Number(values['page-port'])) : undefined;
 
   const worker = await createRoleWorker({
     connection: env.nativeConnection,
@@ -87,6 +98,8 @@ async function main(): Promise<void> {
     fast: values.fast,
     address: env.address,
     uiPort: values['ui-port'],
+    pagePort: page?.port,
+    services,
     started,
     dataDir,
   });
@@ -97,6 +110,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     if (saveTimer) clearInterval(saveTimer);
+    await page?.close();
     if (sandbox) {
       saveSandbox(sandbox, stateFile);
       await sandbox.close();
@@ -104,6 +118,23 @@ async function main(): Promise<void> {
     await env.teardown();
     console.log('Stopped the worker and the Temporal dev server. `npm run dev` resumes from data/.');
   }
+}
+
+/**
+ * The sandbox's settings: the demo manager owns the Geekbot key, and the support triager posts in the demo channel
+ * and keeps an on-duty group, unless the configuration says otherwise.
+ */
+function sandboxSettings(settings: Settings): Settings {
+  const roles = { ...settings.roles };
+  const triager = roles['support-triager'];
+  if (triager) {
+    roles['support-triager'] = {
+      ...triager,
+      slack: triager.slack ?? { channel: SANDBOX_CHANNEL.id, enabled: true, templates: {} },
+      onDutyUsergroup: triager.onDutyUsergroup ?? 'support-triager-on-duty',
+    };
+  }
+  return { ...settings, standupManager: settings.standupManager ?? DEMO_MANAGER, roles };
 }
 
 /** Starts each enabled role's workflow unless it is already running (then it is simply resumed). */
@@ -142,6 +173,8 @@ function printBanner(info: {
   fast: boolean;
   address: string;
   uiPort: string;
+  pagePort: number | undefined;
+  services: string;
   started: { workflowId: string; resumed: boolean }[];
   dataDir: string;
 }): void {
@@ -162,7 +195,9 @@ function printBanner(info: {
         ]
       : ['', 'Tip: `npm run dev -- --fast` runs the sandbox a week per minute, to watch handovers happen.']),
     '',
-    `Temporal frontend: ${info.address}   Web UI: http://localhost:${info.uiPort}`,
+    `Temporal frontend: ${info.address}   Web UI: http://localhost:${info.uiPort}` +
+      (info.pagePort ? `   What the team sees: http://localhost:${info.pagePort}` : ''),
+    info.services,
     `State:             ${path.relative(process.cwd(), info.dataDir) || '.'}/temporal.sqlite (survives restarts)`,
     'Rotations:',
     ...info.started.map(({ workflowId, resumed }) => `  ${workflowId}  (${resumed ? 'resumed' : 'started'})`),
@@ -203,6 +238,9 @@ function logLine(entry: LogEntry): string {
 interface SavedSandbox {
   standups?: Sandbox['geekbot']['state']['standups'];
   events?: Record<string, unknown>;
+  /** Slack's channels and DMs with their messages, and the groups the worker made (the on-duty group). */
+  slackChannels?: Record<string, FakeSlackChannel>;
+  slackGroups?: FakeSlackUsergroup[];
 }
 
 /** Standups and calendar events outlive a restart, like the rotations in SQLite do. */
@@ -218,6 +256,9 @@ function restoreSandbox(sandbox: Sandbox, file: string): void {
     }
     const calendar = sandbox.calendar.state.calendars[sandbox.calendar.calendarId];
     if (saved.events && calendar) Object.assign(calendar.events, saved.events);
+    if (saved.slackChannels) Object.assign(sandbox.slack.state.channels, saved.slackChannels);
+    const seeded = new Set(sandbox.slack.state.usergroups.map((group) => group.handle));
+    sandbox.slack.state.usergroups.push(...(saved.slackGroups ?? []).filter((group) => !seeded.has(group.handle)));
   } catch (err) {
     console.warn(`Ignoring unreadable ${file}: ${(err as Error).message}`);
   }
@@ -225,7 +266,12 @@ function restoreSandbox(sandbox: Sandbox, file: string): void {
 
 function saveSandbox(sandbox: Sandbox, file: string): void {
   const calendar = sandbox.calendar.state.calendars[sandbox.calendar.calendarId];
-  const saved: SavedSandbox = { standups: sandbox.geekbot.state.standups, events: calendar?.events ?? {} };
+  const saved: SavedSandbox = {
+    standups: sandbox.geekbot.state.standups,
+    events: calendar?.events ?? {},
+    slackChannels: sandbox.slack.state.channels,
+    slackGroups: sandbox.slack.state.usergroups.filter((group) => group.created_by === sandbox.slack.state.bot.userId),
+  };
   writeFileSync(file, JSON.stringify(saved));
 }
 

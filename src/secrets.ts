@@ -7,9 +7,11 @@
  * a top-level `sops` key is refused: it is plaintext and may have been committed.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
+import type { SecretPresence, ServiceState } from './domain/services';
 
 export type Env = Record<string, string | undefined>;
 
@@ -113,18 +115,52 @@ export async function loadServiceAccount(env: Env): Promise<ServiceAccountCreden
   return checkServiceAccount(content, source);
 }
 
+/** The secrets of the services that are on; null for a service that is off. */
+export interface ServiceSecrets {
+  slackBotToken: string;
+  geekbotApiKey: string | null;
+  googleServiceAccount: ServiceAccountCredentials | null;
+  calendarId: string | null;
+}
+
 /**
- * Every secret the worker needs. All missing ones are reported at once. `calendarIdFallback` is
- * `settings.calendarId`, used when CALENDAR_ID is unset (the environment wins, then settings, then the file).
+ * Which optional secrets can be found, without reading them: the variable is set or the secrets-folder file exists
+ * (`calendarIdFallback` is `settings.calendarId`). What `planServices` (src/domain/services.ts) decides from.
  */
-export async function loadSecrets(env: Env, options: { calendarIdFallback?: string } = {}): Promise<Secrets> {
+export function secretPresence(env: Env, options: { calendarIdFallback?: string } = {}): SecretPresence {
+  const found = (spec: SecretSpec) =>
+    Boolean(env[spec.env]?.trim()) || existsSync(path.join(secretsDir(env), spec.file));
+  return {
+    geekbotApiKey: found(SECRET_SPECS.geekbotApiKey),
+    googleServiceAccount: found(SECRET_SPECS.googleServiceAccount),
+    calendarId: found(SECRET_SPECS.calendarId) || Boolean(options.calendarIdFallback),
+  };
+}
+
+/**
+ * The Slack token and the secrets of the services that are on. A service that is on but lacks a secret is an error
+ * saying why it is on, so it can be configured or turned off; all problems are reported at once. The environment
+ * wins for CALENDAR_ID, then `calendarIdFallback` (settings.calendarId), then the file.
+ */
+export async function loadServiceSecrets(
+  env: Env,
+  services: { geekbot: ServiceState; calendar: ServiceState },
+  options: { calendarIdFallback?: string } = {},
+): Promise<ServiceSecrets> {
+  const because = (service: string, state: ServiceState) => (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new SecretError(state.why ? `${message} (${service} is on: ${state.why})` : message);
+  };
+  const off = Promise.resolve(null);
   const settled = await Promise.allSettled([
     loadSecret('slackBotToken', env),
-    loadSecret('geekbotApiKey', env),
-    loadServiceAccount(env),
-    env.CALENDAR_ID?.trim() || !options.calendarIdFallback
-      ? loadSecret('calendarId', env)
-      : Promise.resolve(options.calendarIdFallback),
+    services.geekbot.on ? loadSecret('geekbotApiKey', env).catch(because('Geekbot', services.geekbot)) : off,
+    services.calendar.on ? loadServiceAccount(env).catch(because('the calendar', services.calendar)) : off,
+    !services.calendar.on
+      ? off
+      : env.CALENDAR_ID?.trim() || !options.calendarIdFallback
+        ? loadSecret('calendarId', env).catch(because('the calendar', services.calendar))
+        : Promise.resolve(options.calendarIdFallback),
   ]);
   const problems = settled.flatMap((result) =>
     result.status === 'rejected'
@@ -137,10 +173,19 @@ export async function loadSecrets(env: Env, options: { calendarIdFallback?: stri
   );
   return {
     slackBotToken: slackBotToken as string,
-    geekbotApiKey: geekbotApiKey as string,
-    googleServiceAccount: googleServiceAccount as ServiceAccountCredentials,
-    calendarId: calendarId as string,
+    geekbotApiKey: geekbotApiKey as string | null,
+    googleServiceAccount: googleServiceAccount as ServiceAccountCredentials | null,
+    calendarId: calendarId as string | null,
   };
+}
+
+/**
+ * Every secret, all services on (what the worker needed before services were optional). All missing ones are
+ * reported at once. `calendarIdFallback` is `settings.calendarId`, used when CALENDAR_ID is unset.
+ */
+export async function loadSecrets(env: Env, options: { calendarIdFallback?: string } = {}): Promise<Secrets> {
+  const on: ServiceState = { on: true, why: '' };
+  return (await loadServiceSecrets(env, { geekbot: on, calendar: on }, options)) as Secrets;
 }
 
 function missing(spec: SecretSpec, env: Env): SecretError {

@@ -5,9 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from './domain/config';
 
-type RoleOverlay = Record<string, unknown> & { standup?: Record<string, unknown> };
+type RoleOverlay = Record<string, unknown> & {
+  standup?: Record<string, unknown>;
+  slack?: Record<string, unknown> & { templates?: Record<string, unknown> };
+};
 
-/** Roles merge field by field (and their `standup` block too), so a file can change one setting of a role. */
+/** A role's `slack` block merged field by field, its templates too; absent when neither side has one. */
+function mergeSlack(from: RoleOverlay['slack'], to: RoleOverlay['slack']): RoleOverlay['slack'] {
+  if (!from || !to || typeof to !== 'object') return to ?? from;
+  return { ...from, ...to, templates: { ...from.templates, ...(to.templates ?? {}) } };
+}
+
+/**
+ * Roles merge field by field (and their `standup` and `slack` blocks too), so a file can change one setting of a
+ * role.
+ */
 export function mergeSettings(base: SettingsInput, overlay: Record<string, unknown>): unknown {
   const baseRoles = base.roles as Record<string, RoleOverlay>;
   const overlayRoles = (overlay.roles ?? {}) as Record<string, RoleOverlay | null>;
@@ -20,7 +32,13 @@ export function mergeSettings(base: SettingsInput, overlay: Record<string, unkno
       roles[name] = to ?? from;
       continue;
     }
-    roles[name] = { ...from, ...to, standup: { ...from.standup, ...(to.standup ?? {}) } };
+    const slack = mergeSlack(from.slack, to.slack);
+    roles[name] = {
+      ...from,
+      ...to,
+      standup: { ...from.standup, ...(to.standup ?? {}) },
+      ...(slack === undefined ? {} : { slack }),
+    };
   }
   return { ...base, ...overlay, roles };
 }

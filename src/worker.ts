@@ -10,6 +10,8 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities, type ActivityDeps } from './activities';
 import { buildActivityDeps } from './activities/deps';
 import { PREBUILT_BUNDLE } from './bundle-workflows';
+import { describeServices, planServices } from './domain/services';
+import { secretPresence } from './secrets';
 import { loadSettings } from './settings';
 import { TASK_QUEUE } from './shared';
 import { registerSearchAttributes, temporalSettings, type TemporalSettings } from './temporal';
@@ -83,6 +85,8 @@ async function main(): Promise<void> {
   const settings = loadSettings();
   const temporal = temporalSettings();
   const deps = await buildActivityDeps(process.env, settings);
+  // One line saying which outside services are on and why (e.g. "geekbot: off (no GEEKBOT_API_KEY)").
+  console.log(describeServices(planServices(settings, secretPresence(process.env))));
   const { worker, connection } = await startWorker(temporal, deps);
   console.log(
     `team-roles worker polling task queue ${TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,

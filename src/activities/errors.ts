@@ -19,6 +19,12 @@ export const FailureType = {
   SlackMissingScope: 'SlackMissingScope',
   SlackUsergroupNotFound: 'SlackUsergroupNotFound',
   SlackApiError: 'SlackApiError',
+  /** The bot was not invited to the role's channel. */
+  SlackNotInChannel: 'SlackNotInChannel',
+  /** The role's channel ID names no channel the bot can see. */
+  SlackChannelNotFound: 'SlackChannelNotFound',
+  /** Slack refused a message's content (too long, bad blocks): a template to fix. */
+  SlackMessageRejected: 'SlackMessageRejected',
   GeekbotAuth: 'GeekbotAuth',
   GeekbotApiError: 'GeekbotApiError',
   CalendarAuth: 'CalendarAuth',

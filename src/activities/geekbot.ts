@@ -4,6 +4,7 @@
  * old create_geekbot_standup.py.
  */
 import type { Member, RoleConfig, Settings } from '../domain/config';
+import { NOBODY, personValues, renderTemplate } from '../domain/templates';
 import { activityCancellationSignal, activityLog } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireRole, retryable } from './errors';
 import { retryTransient } from './transient';
@@ -167,19 +168,16 @@ export interface StandupQuestionInput {
 }
 
 /** Text for a missing buddy (a one-member rotation). */
-export const NO_BUDDY = 'nobody';
+export const NO_BUDDY = NOBODY;
 
-/** Fills the role's question template; unknown `{placeholders}` are left as written. */
+/** Fills the role's question template (the Slack messages' renderer, domain/templates.ts); unknown ones stay. */
 export function renderStandupQuestion({ role, incoming, buddy, calendarUrl }: StandupQuestionInput): string {
-  const values: Record<string, string> = {
-    incoming: incoming.name,
-    incomingMention: `<@${incoming.id}>`,
-    buddy: buddy ? buddy.name : NO_BUDDY,
-    buddyMention: buddy ? `<@${buddy.id}>` : NO_BUDDY,
+  return renderTemplate(role.standup.questionTemplate, {
+    ...personValues('incoming', incoming),
+    ...personValues('buddy', buddy),
     role: role.title,
     calendarUrl,
-  };
-  return role.standup.questionTemplate.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+  });
 }
 
 /** The participants: the incoming member, plus the standup manager (owner of the API key) once. */

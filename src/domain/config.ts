@@ -4,6 +4,7 @@
  * Pure: no I/O here; the worker reads files and environment and passes the parsed object in.
  */
 import { z } from 'zod';
+import { MESSAGE_PLACEHOLDERS, STANDUP_PLACEHOLDERS, templateProblem } from './templates';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -13,6 +14,20 @@ export const memberSchema = z.object({
   name: z.string(),
 });
 export type Member = z.infer<typeof memberSchema>;
+
+/** A template checked at load: known placeholders only, not over-long (src/domain/templates.ts). */
+function template(allowed: readonly string[]) {
+  return z.string().superRefine((text, ctx) => {
+    const problem = templateProblem(text, allowed);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+/** A Slack user group handle, written with or without "@"; kept without it. */
+const usergroupHandle = z
+  .string()
+  .regex(/^@?[a-z0-9][a-z0-9._-]{0,79}$/, 'expected a Slack user group handle such as "support-triager-on-duty"')
+  .transform((handle) => handle.replace(/^@/, ''));
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24-hour)');
 
@@ -44,9 +59,38 @@ export const standupSchema = z.object({
    * The question the incoming member is asked. Placeholders: {incoming} (display name),
    * {incomingMention} (<@U…>), {buddy}, {buddyMention}, {role} (title), {calendarUrl}.
    */
-  questionTemplate: z.string().min(1),
+  questionTemplate: template(STANDUP_PLACEHOLDERS),
 });
 export type StandupConfig = z.infer<typeof standupSchema>;
+
+/**
+ * The role's messages in Slack. Templates left out take the defaults of src/domain/messages.ts; placeholders are the
+ * standup's plus {outgoing}, {outgoingMention}, {start} and {end} (the incoming member's first and last day).
+ */
+export const slackMessagesSchema = z.object({
+  /**
+   * The channel's ID (Slack: channel details → About → Channel ID). An ID rather than a name: reading the channel's
+   * history (the exactly-once check) takes an ID, and turning a name into one would need another scope.
+   */
+  channel: z
+    .string()
+    .regex(/^[CG][A-Z0-9]{6,}$/, 'expected a Slack channel ID such as "C0123456789" (channel details → About)'),
+  enabled: z.boolean().default(true),
+  templates: z
+    .object({
+      /** In the channel when the notice goes out. */
+      noticeChannel: template(MESSAGE_PLACEHOLDERS).optional(),
+      /** A direct message to the incoming member. */
+      noticeIncoming: template(MESSAGE_PLACEHOLDERS).optional(),
+      /** A direct message to the buddy (with two slots). */
+      noticeBuddy: template(MESSAGE_PLACEHOLDERS).optional(),
+      /** In the channel at the handover itself. */
+      handoverChannel: template(MESSAGE_PLACEHOLDERS).optional(),
+    })
+    .default({}),
+});
+export type SlackMessagesConfig = z.infer<typeof slackMessagesSchema>;
+export type MessageTemplateName = keyof SlackMessagesConfig['templates'];
 
 const roleBase = z.object({
   /** Human title, also the calendar summary prefix: "<title>: <name>". */
@@ -67,6 +111,10 @@ const roleBase = z.object({
   standup: standupSchema,
   /** Older summary titles still recognised as this role's events (e.g. "Support Steward"). */
   legacyTitles: z.array(z.string()).default([]),
+  /** A user group kept equal to who serves now (e.g. "support-triager-on-duty", the handle people page). */
+  onDutyUsergroup: usergroupHandle.optional(),
+  /** Posts in a channel and direct messages at the notice and the handover; off when absent. */
+  slack: slackMessagesSchema.optional(),
 });
 
 export const weeklyRoleSchema = roleBase.extend({
@@ -86,26 +134,44 @@ export const roleNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'role names are lowercase words joined by hyphens, e.g. "support-triager"');
 
-export const settingsSchema = z.object({
-  /** Owner of the personal Geekbot API key; always a member of every standup. */
-  standupManager: memberSchema.nullable(),
-  /** Google Calendar that holds the rotation's events. */
-  calendarId: z.string().min(1).optional(),
-  /** Public link to the calendar, offered in standup questions. */
-  calendarUrl: z.string().default(''),
-  timeZone: ianaTimeZone,
-  /** Number of handovers a workflow run makes before continuing as new. */
-  handoversPerRun: z.number().int().min(1).max(500).default(52),
-  /** How many turns the calendar always holds ahead (a year of weekly turns by default). */
-  calendarHorizonMonths: z.number().int().min(1).max(36).default(12),
-  historyLimit: z.number().int().min(1).max(1000).default(104),
-  /**
-   * Sandbox only: how many times faster than real time the rotations run (10080 = a simulated week per real
-   * minute, what `npm run dev -- --fast` sets). 1 is real time; never set it against the real services.
-   */
-  timeScale: z.number().min(1).max(1_000_000).default(1),
-  roles: z.record(roleNameSchema, roleConfigSchema),
-});
+export const settingsSchema = z
+  .object({
+    /** Owner of the personal Geekbot API key; always a member of every standup. */
+    standupManager: memberSchema.nullable(),
+    /** Google Calendar that holds the rotation's events. */
+    calendarId: z.string().min(1).optional(),
+    /** Public link to the calendar, offered in standup questions. */
+    calendarUrl: z.string().default(''),
+    timeZone: ianaTimeZone,
+    /** Number of handovers a workflow run makes before continuing as new. */
+    handoversPerRun: z.number().int().min(1).max(500).default(52),
+    /** How many turns the calendar always holds ahead (a year of weekly turns by default). */
+    calendarHorizonMonths: z.number().int().min(1).max(36).default(12),
+    historyLimit: z.number().int().min(1).max(1000).default(104),
+    /**
+     * Sandbox only: how many times faster than real time the rotations run (10080 = a simulated week per real
+     * minute, what `npm run dev -- --fast` sets). 1 is real time; never set it against the real services.
+     */
+    timeScale: z.number().min(1).max(1_000_000).default(1),
+    roles: z.record(roleNameSchema, roleConfigSchema),
+  })
+  .superRefine((settings, ctx) => {
+    // The on-duty group is overwritten at every handover: it must not be a rotation's member group, nor shared.
+    const rotating = new Set(Object.values(settings.roles).map((role) => role.usergroup.replace(/^@/, '')));
+    const owners = new Map<string, string>();
+    for (const [name, role] of Object.entries(settings.roles)) {
+      const handle = role.onDutyUsergroup;
+      if (handle === undefined) continue;
+      const path = ['roles', name, 'onDutyUsergroup'];
+      if (rotating.has(handle)) {
+        ctx.addIssue({ code: 'custom', path, message: `"${handle}" is a rotation's member group; name another group` });
+      }
+      const owner = owners.get(handle);
+      if (owner)
+        ctx.addIssue({ code: 'custom', path, message: `"${handle}" is already the on-duty group of ${owner}` });
+      owners.set(handle, name);
+    }
+  });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 

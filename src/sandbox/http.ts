@@ -7,7 +7,12 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FaultKind = 'rateLimit' | 'serverError' | 'drop';
+/**
+ * `drop` destroys the connection before the service acts; `lostResponse` lets the service act (a message is posted)
+ * and then destroys the connection, so the client never hears the answer: a worker killed between the service's
+ * answer and Temporal's record of it looks the same from the service's side.
+ */
+export type FaultKind = 'rateLimit' | 'serverError' | 'drop' | 'lostResponse';
 
 /** One scripted fault: applies to the next call(s) that match, before any probabilistic fault. */
 export interface ScriptedFault {
@@ -38,6 +43,8 @@ export interface FaultOptions {
   serverErrorStatus?: number;
   /** Probability that the connection is destroyed without an answer. */
   dropRate?: number;
+  /** Probability that the call takes effect but its answer is lost (the connection is destroyed after handling). */
+  lostResponseRate?: number;
   /** Seed for the probabilistic faults (same seed, same faults). */
   seed?: number;
   script?: ScriptedFault[];
@@ -200,6 +207,12 @@ export class FakeHttpServer {
         req.socket.destroy();
         return;
       }
+      if (fault?.kind === 'lostResponse') {
+        record.fault = 'lostResponse';
+        record.status = (await this.options.handle(request)).status;
+        req.socket.destroy();
+        return;
+      }
       let response: FakeResponse;
       if (fault) {
         record.fault = fault.kind;
@@ -242,12 +255,19 @@ export class FakeHttpServer {
   }
 
   private randomFault(): ActiveFault | undefined {
-    const { rateLimitRate = 0, serverErrorRate = 0, dropRate = 0 } = this.faultOptions;
-    if (rateLimitRate + serverErrorRate + dropRate <= 0) return undefined;
+    const { rateLimitRate = 0, serverErrorRate = 0, dropRate = 0, lostResponseRate = 0 } = this.faultOptions;
+    if (rateLimitRate + serverErrorRate + dropRate + lostResponseRate <= 0) return undefined;
     const roll = this.random();
-    if (roll < dropRate) return { kind: 'drop' };
-    if (roll < dropRate + rateLimitRate) return { kind: 'rateLimit' };
-    if (roll < dropRate + rateLimitRate + serverErrorRate) return { kind: 'serverError' };
+    let bound = 0;
+    for (const [rate, kind] of [
+      [dropRate, 'drop'],
+      [rateLimitRate, 'rateLimit'],
+      [serverErrorRate, 'serverError'],
+      [lostResponseRate, 'lostResponse'],
+    ] as const) {
+      bound += rate;
+      if (roll < bound) return { kind };
+    }
     return undefined;
   }
 

@@ -5,10 +5,14 @@ export {
   fakeSlackToken,
   slackUser,
   slackUsergroup,
+  FAKE_SLACK_SCOPES,
   type FakeSlack,
+  type FakeSlackChannel,
+  type FakeSlackMessage,
   type FakeSlackOptions,
   type FakeSlackState,
 } from './slack';
+export { startSandboxPage, sandboxView, type SandboxPage, type SandboxView } from './page';
 export {
   startFakeGeekbot,
   fakeGeekbotKey,

@@ -12,11 +12,15 @@ import type { Member } from '../domain/types';
 import { startFakeCalendar, type FakeCalendarServer } from './calendar';
 import { startFakeGeekbot, type FakeGeekbot } from './geekbot';
 import type { FaultOptions } from './http';
-import { slackUser, startFakeSlack, type FakeSlack } from './slack';
+import { FAKE_SLACK_SCOPES, slackUser, startFakeSlack, type FakeSlack, type SlackChannelSeed } from './slack';
 
 export interface SandboxOptions {
   /** Slack user groups by handle, with their members. */
   groups: Record<string, Member[]>;
+  /** Slack channels (the bot invited unless a seed says otherwise). */
+  channels?: SlackChannelSeed[];
+  /** The Slack token's scopes (default: every scope the fake knows, so every feature works). */
+  slackScopes?: string[];
   /** Owner of the Geekbot key (always in every standup). */
   standupManager: Member;
   /** Where to write the throwaway service-account key; a temporary folder by default. */
@@ -48,7 +52,13 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     users: members.map((m) => m.id),
   }));
 
-  const slack = await startFakeSlack({ users, usergroups, faults: options.faults?.slack });
+  const slack = await startFakeSlack({
+    users,
+    usergroups,
+    channels: options.channels,
+    scopes: options.slackScopes ?? FAKE_SLACK_SCOPES,
+    faults: options.faults?.slack,
+  });
   const geekbot = await startFakeGeekbot({ owner: options.standupManager.id, faults: options.faults?.geekbot });
   const calendar = await startFakeCalendar({ calendarId: options.calendarId, faults: options.faults?.calendar });
 

@@ -3,7 +3,29 @@ import assert from 'node:assert/strict';
 import { seededRandom } from '../../src/sandbox/http';
 import { startFakeCalendar } from '../../src/sandbox/calendar';
 import { startFakeGeekbot } from '../../src/sandbox/geekbot';
-import { startFakeSlack } from '../../src/sandbox/slack';
+import { FAKE_SLACK_SCOPES, SLACK_MAX_TEXT, startFakeSlack, type FakeSlack } from '../../src/sandbox/slack';
+
+/** One Slack Web API call as a client library makes it: form-encoded, JSON values as strings, bearer token. */
+async function slackApi(
+  slack: FakeSlack,
+  method: string,
+  args: Record<string, unknown> = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(args)) {
+    form.set(key, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+  const response = await fetch(`${slack.url}${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: form,
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
 
 describe('fake services', () => {
   it('seeded faults repeat exactly; scripted faults apply `times` times to matching calls', async () => {
@@ -134,5 +156,246 @@ describe('fake services', () => {
     } finally {
       await calendar.close();
     }
+  });
+
+  describe('Slack messages, conversations and user groups', () => {
+    let slack: FakeSlack;
+    beforeEach(async () => {
+      slack = await startFakeSlack({
+        users: [
+          { id: 'U0ALICE', displayName: 'alice' },
+          { id: 'U0BOB', displayName: 'bob' },
+          { id: 'U0ROBOT', displayName: 'robot', isBot: true },
+        ],
+        channels: [
+          { id: 'C0SUPPORT', name: 'support' },
+          { id: 'C0OTHER', name: 'other', botIsMember: false },
+          { id: 'G0SECRET', name: 'secret', private: true },
+        ],
+        scopes: FAKE_SLACK_SCOPES,
+      });
+    });
+    afterEach(() => slack.close());
+
+    it('chat.postMessage keeps metadata and blocks; history returns metadata only with include_all_metadata', async () => {
+      const metadata = { event_type: 'team_roles_notice', event_payload: { handover_key: 'r@2026-01-07' } };
+      const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'hello <@U0ALICE>' } }];
+      const posted = await slackApi(slack, 'chat.postMessage', {
+        channel: 'C0SUPPORT',
+        text: 'hello <@U0ALICE>',
+        blocks,
+        metadata,
+      });
+      assert.equal(posted.body.ok, true);
+      assert.equal(posted.body.channel, 'C0SUPPORT');
+      const ts = posted.body.ts as string;
+      assert.match(ts, /^\d+\.\d{6}$/);
+
+      const plain = await slackApi(slack, 'conversations.history', { channel: 'C0SUPPORT' });
+      const [bare] = plain.body.messages as Array<Record<string, unknown>>;
+      assert.equal(bare?.metadata, undefined);
+      assert.deepEqual(bare?.blocks, blocks);
+      const full = await slackApi(slack, 'conversations.history', { channel: 'C0SUPPORT', include_all_metadata: true });
+      assert.deepEqual((full.body.messages as Array<Record<string, unknown>>)[0]?.metadata, metadata);
+
+      const byName = await slackApi(slack, 'chat.postMessage', { channel: '#support', text: 'by name' });
+      assert.equal(byName.body.channel, 'C0SUPPORT');
+      assert.deepEqual(
+        slack.messagesIn('C0SUPPORT').map((m) => m.text),
+        ['hello <@U0ALICE>', 'by name'],
+      );
+
+      const updated = await slackApi(slack, 'chat.update', { channel: 'C0SUPPORT', ts, text: 'corrected' });
+      assert.equal(updated.body.ok, true);
+      const message = slack.messagesIn('C0SUPPORT')[0];
+      assert.equal(message?.text, 'corrected');
+      assert.deepEqual(message?.metadata, metadata, 'chat.update without metadata keeps it');
+      assert.ok(message?.edited);
+      assert.equal(
+        (await slackApi(slack, 'chat.update', { channel: 'C0SUPPORT', ts: '1.000001', text: 'x' })).body.error,
+        'message_not_found',
+      );
+      const theirs = slack.postAsUser('C0SUPPORT', 'U0ALICE', 'mine');
+      assert.equal(
+        (await slackApi(slack, 'chat.update', { channel: 'C0SUPPORT', ts: theirs.ts, text: 'x' })).body.error,
+        'cant_update_message',
+      );
+    });
+
+    it('conversations.history pages newest first within oldest/latest, by cursor', async () => {
+      for (let i = 0; i < 5; i++) await slackApi(slack, 'chat.postMessage', { channel: 'C0SUPPORT', text: `m${i}` });
+      const all = slack.messagesIn('C0SUPPORT');
+      const seen: string[] = [];
+      let cursor = '';
+      let pages = 0;
+      do {
+        const page = await slackApi(slack, 'conversations.history', {
+          channel: 'C0SUPPORT',
+          limit: 2,
+          oldest: all[0]!.ts, // exclusive: m0 is left out
+          ...(cursor ? { cursor } : {}),
+        });
+        pages += 1;
+        seen.push(...(page.body.messages as Array<{ text: string }>).map((m) => m.text));
+        cursor = (page.body.response_metadata as { next_cursor: string }).next_cursor;
+        assert.equal(page.body.has_more, cursor !== '');
+      } while (cursor);
+      assert.deepEqual(seen, ['m4', 'm3', 'm2', 'm1']);
+      assert.equal(pages, 2);
+      const inclusive = await slackApi(slack, 'conversations.history', {
+        channel: 'C0SUPPORT',
+        oldest: all[0]!.ts,
+        latest: all[1]!.ts,
+        inclusive: true,
+      });
+      assert.deepEqual(
+        (inclusive.body.messages as Array<{ text: string }>).map((m) => m.text),
+        ['m1', 'm0'],
+      );
+      assert.equal(
+        (await slackApi(slack, 'conversations.history', { channel: 'C0SUPPORT', cursor: 'bm9wZQ==' })).body.error,
+        'invalid_cursor',
+      );
+    });
+
+    it('Slack’s errors: not_in_channel, channel_not_found, missing_scope with needed/provided, limits', async () => {
+      assert.equal(
+        (await slackApi(slack, 'chat.postMessage', { channel: 'C0OTHER', text: 'x' })).body.error,
+        'not_in_channel',
+      );
+      assert.equal(
+        (await slackApi(slack, 'conversations.history', { channel: 'C0OTHER' })).body.error,
+        'not_in_channel',
+      );
+      assert.equal(
+        (await slackApi(slack, 'chat.postMessage', { channel: 'C0NOPE', text: 'x' })).body.error,
+        'channel_not_found',
+      );
+
+      slack.state.tokens[slack.token]!.scopes = FAKE_SLACK_SCOPES.filter((s) => s !== 'groups:history');
+      const scoped = await slackApi(slack, 'conversations.history', { channel: 'G0SECRET' });
+      assert.equal(scoped.body.error, 'missing_scope');
+      assert.equal(scoped.body.needed, 'groups:history');
+      assert.match(String(scoped.body.provided), /channels:history/);
+      assert.equal(scoped.headers.get('x-accepted-oauth-scopes'), 'groups:history');
+      assert.equal((await slackApi(slack, 'conversations.history', { channel: 'C0SUPPORT' })).body.ok, true);
+
+      const long = await slackApi(slack, 'chat.postMessage', {
+        channel: 'C0SUPPORT',
+        text: 'x'.repeat(SLACK_MAX_TEXT + 1),
+      });
+      assert.equal(long.body.error, 'msg_too_long');
+      const section = { type: 'section', text: { type: 'mrkdwn', text: 'x' } };
+      const many = await slackApi(slack, 'chat.postMessage', {
+        channel: 'C0SUPPORT',
+        text: 'x',
+        blocks: Array.from({ length: 51 }, () => section),
+      });
+      assert.equal(many.body.error, 'invalid_blocks');
+      assert.match(String((many.body.errors as string[])[0]), /no more than 50 items/);
+      const wide = await slackApi(slack, 'chat.postMessage', {
+        channel: 'C0SUPPORT',
+        text: 'x',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'y'.repeat(3001) } }],
+      });
+      assert.equal(wide.body.error, 'invalid_blocks');
+      assert.equal(
+        (await slackApi(slack, 'chat.postMessage', { channel: 'C0SUPPORT', text: 'x', metadata: '{oops' })).body.error,
+        'invalid_metadata_format',
+      );
+      assert.equal(slack.messagesIn('C0SUPPORT').length, 0, 'nothing refused was posted');
+    });
+
+    it('a Tier limit answers 429 ratelimited with Retry-After', async () => {
+      slack.state.rateLimits['usergroups.list'] = 2;
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof slackApi>> | undefined;
+      for (let i = 0; i < 3; i++) {
+        last = await slackApi(slack, 'usergroups.list');
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 429]);
+      assert.equal(last?.body.error, 'ratelimited');
+      assert.ok(Number(last?.headers.get('retry-after')) >= 1);
+      assert.equal((await slackApi(slack, 'users.list')).status, 200, 'other methods have their own limit');
+    });
+
+    it('conversations.open gives one DM per person; replies and reactions can be read back', async () => {
+      const first = await slackApi(slack, 'conversations.open', { users: 'U0ALICE' });
+      const again = await slackApi(slack, 'conversations.open', { users: 'U0ALICE' });
+      const id = (first.body.channel as { id: string }).id;
+      assert.match(id, /^D/);
+      assert.equal((again.body.channel as { id: string }).id, id);
+      assert.equal(again.body.already_open, true);
+      assert.equal(slack.dmWith('U0ALICE')?.id, id);
+      assert.equal((await slackApi(slack, 'conversations.open', { users: 'U0NOBODY' })).body.error, 'user_not_found');
+      assert.equal((await slackApi(slack, 'conversations.open', { users: 'U0ROBOT' })).body.error, 'cannot_dm_bot');
+
+      const posted = await slackApi(slack, 'chat.postMessage', { channel: id, text: 'your turn' });
+      const ts = posted.body.ts as string;
+      slack.postAsUser(id, 'U0ALICE', 'ok', ts);
+      slack.addReaction(id, ts, 'white_check_mark', 'U0ALICE');
+      const replies = await slackApi(slack, 'conversations.replies', { channel: id, ts });
+      assert.deepEqual(
+        (replies.body.messages as Array<{ text: string }>).map((m) => m.text),
+        ['your turn', 'ok'],
+      );
+      assert.deepEqual(
+        slack.messagesIn(id).map((m) => m.text),
+        ['your turn'],
+        'replies stay in their thread',
+      );
+      const reactions = await slackApi(slack, 'reactions.get', { channel: id, timestamp: ts });
+      assert.deepEqual((reactions.body.message as { reactions: unknown }).reactions, [
+        { name: 'white_check_mark', users: ['U0ALICE'], count: 1 },
+      ]);
+      slack.state.tokens[slack.token]!.scopes = ['chat:write'];
+      const denied = await slackApi(slack, 'reactions.get', { channel: id, timestamp: ts });
+      assert.equal(denied.body.needed, 'reactions:read');
+    });
+
+    it('user groups: create, update, users.update, enable; permission_denied when the workspace restricts edits', async () => {
+      const created = await slackApi(slack, 'usergroups.create', { name: 'On duty', handle: 'on-duty' });
+      const group = created.body.usergroup as { id: string; handle: string; users: string[] };
+      assert.equal(group.handle, 'on-duty');
+      assert.deepEqual(group.users, []);
+      assert.equal(
+        (await slackApi(slack, 'usergroups.create', { name: 'On duty', handle: 'x' })).body.error,
+        'name_already_exists',
+      );
+      assert.equal(
+        (await slackApi(slack, 'usergroups.create', { name: 'Other', handle: 'on-duty' })).body.error,
+        'handle_already_exists',
+      );
+
+      const set = await slackApi(slack, 'usergroups.users.update', { usergroup: group.id, users: 'U0ALICE,U0BOB' });
+      assert.deepEqual((set.body.usergroup as { users: string[] }).users, ['U0ALICE', 'U0BOB']);
+      assert.equal(
+        (await slackApi(slack, 'usergroups.users.update', { usergroup: group.id, users: '' })).body.error,
+        'no_users_provided',
+      );
+      assert.equal(
+        (await slackApi(slack, 'usergroups.users.update', { usergroup: group.id, users: 'U0GHOST' })).body.error,
+        'invalid_users',
+      );
+      const renamed = await slackApi(slack, 'usergroups.update', { usergroup: group.id, description: 'who serves' });
+      assert.equal((renamed.body.usergroup as { description: string }).description, 'who serves');
+
+      await slackApi(slack, 'usergroups.disable', { usergroup: group.id });
+      const listed = await slackApi(slack, 'usergroups.list', { include_users: true });
+      assert.equal((listed.body.usergroups as unknown[]).length, 0, 'disabled groups are hidden by default');
+      await slackApi(slack, 'usergroups.enable', { usergroup: group.id });
+      const back = await slackApi(slack, 'usergroups.list', { include_users: true });
+      assert.deepEqual((back.body.usergroups as Array<{ users: string[] }>)[0]?.users, ['U0ALICE', 'U0BOB']);
+
+      slack.state.usergroupEdits = 'admins';
+      assert.equal(
+        (await slackApi(slack, 'usergroups.users.update', { usergroup: group.id, users: 'U0BOB' })).body.error,
+        'permission_denied',
+      );
+      slack.state.tokens[slack.token]!.scopes = ['usergroups:read'];
+      const scoped = await slackApi(slack, 'usergroups.create', { name: 'Third' });
+      assert.deepEqual([scoped.body.error, scoped.body.needed], ['missing_scope', 'usergroups:write']);
+    });
   });
 });

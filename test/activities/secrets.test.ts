@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadSecret, loadSecrets, loadServiceAccount, SecretError, type Env } from '../../src/secrets';
+import {
+  loadSecret,
+  loadSecrets,
+  loadServiceAccount,
+  loadServiceSecrets,
+  SecretError,
+  secretPresence,
+  type Env,
+} from '../../src/secrets';
+import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
+import { planServices } from '../../src/domain/services';
 import { fakeGeekbotKey } from '../../src/sandbox/geekbot';
 import { fakeSlackToken } from '../../src/sandbox/slack';
 import { testServiceAccount } from './helpers';
@@ -169,5 +179,37 @@ describe('secrets', () => {
     }).catch((e: unknown) => e);
     assert.ok(missing instanceof SecretError);
     assert.match(missing.message, /GOOGLE_APPLICATION_CREDENTIALS names .*nope\.json, which cannot be read \(ENOENT\)/);
+  });
+
+  it('services are optional: with only SLACK_BOT_TOKEN the worker has what it needs', async () => {
+    const token = fakeSlackToken();
+    const onlySlack = { ...env, SLACK_BOT_TOKEN: token };
+    const presence = secretPresence(onlySlack);
+    assert.deepEqual(presence, { geekbotApiKey: false, googleServiceAccount: false, calendarId: false });
+    const plan = planServices(parseSettings(DEFAULT_SETTINGS), presence);
+    assert.deepEqual(await loadServiceSecrets(onlySlack, plan), {
+      slackBotToken: token,
+      geekbotApiKey: null,
+      googleServiceAccount: null,
+      calendarId: null,
+    });
+    const noSlack = await loadServiceSecrets(env, plan).catch((e: unknown) => e);
+    assert.ok(noSlack instanceof SecretError);
+    assert.match(noSlack.message, /set SLACK_BOT_TOKEN/);
+  });
+
+  it('a configured service without its secret stays a start-up error saying why it is on', async () => {
+    const base = { ...env, SLACK_BOT_TOKEN: fakeSlackToken(), CALENDAR_ID: 'cal@group.calendar.google.com' };
+    const settings = parseSettings({ ...DEFAULT_SETTINGS, standupManager: { id: 'U0MGR', name: 'Morgan' } });
+    const plan = planServices(settings, secretPresence(base));
+    assert.deepEqual([plan.geekbot.on, plan.calendar.on], [true, true]);
+    const err = await loadServiceSecrets(base, plan).catch((e: unknown) => e);
+    assert.ok(err instanceof SecretError);
+    assert.match(err.message, /set GEEKBOT_API_KEY .* \(Geekbot is on: standupManager is set\)/);
+    assert.match(err.message, /set GOOGLE_APPLICATION_CREDENTIALS .* \(the calendar is on: CALENDAR_ID\)/);
+
+    // A secrets-folder file counts as configured too.
+    await writeFile(path.join(secretsDir, 'geekbot_api_token.json'), sopsFile({ geekbot_api_token: fakeGeekbotKey() }));
+    assert.equal(secretPresence(env).geekbotApiKey, true);
   });
 });
