@@ -73,7 +73,8 @@ export interface NoticeRefs {
   post: MessageRef | null;
 }
 
-export type AckSource = 'slack-dm' | 'slack-post' | 'geekbot';
+export const SOURCE_ORDER = ['slack-dm', 'slack-post', 'geekbot'] as const;
+export type AckSource = (typeof SOURCE_ORDER)[number];
 
 export interface SourceResult {
   source: AckSource;
@@ -418,6 +419,7 @@ export function createAckService({
       sources.push({ source: 'geekbot', state: 'off', cause: geekbot ? 'no standup ID' : 'Geekbot is off' });
     }
 
+    sources.sort((a, b) => SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source));
     const answer = earliest(sources.map((s) => s.answer));
     const problems = sources.filter((s) => s.state === 'could-not-check').map((s) => s.cause ?? s.source);
     const complete = problems.length === 0;
@@ -523,7 +525,8 @@ export function createAckService({
       );
     }
     const anchor = input.clock ?? null;
-    const { pollMs, messages: canSend } = plan(role);
+    const { on, why, pollMs, messages: canSend } = plan(role);
+    if (!on) throw nonRetryable(FailureType.InvalidInput, `Acknowledgements are off for ${input.role}: ${why}.`);
     const handoverMs = Date.parse(start.handoverAt);
     const signal = activityCancellationSignal();
     const progress = progressFrom(input);

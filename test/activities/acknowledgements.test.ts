@@ -448,6 +448,11 @@ describe('acknowledgements: the check and the watch against the fakes', function
         message: /is for support-triager@2026-12-09, not 2026-12-16/,
       });
       await expectFailure(run(env, { role: 'nobody' }), { type: FailureType.UnknownRole, nonRetryable: true });
+      await expectFailure(run(env, {}, testSettings({ enabled: false })), {
+        type: FailureType.InvalidInput,
+        nonRetryable: true,
+        message: /^Acknowledgements are off for support-triager: acknowledgement\.enabled is false\.$/,
+      });
     });
   });
 });
