@@ -8,6 +8,7 @@ import { ConfigError, DEFAULT_SETTINGS, parseSettings, type Settings, type Setti
 type RoleOverlay = Record<string, unknown> & {
   standup?: Record<string, unknown>;
   slack?: Record<string, unknown> & { templates?: Record<string, unknown> };
+  acknowledgement?: Record<string, unknown>;
 };
 
 /** A role's `slack` block merged field by field, its templates too; absent when neither side has one. */
@@ -17,8 +18,8 @@ function mergeSlack(from: RoleOverlay['slack'], to: RoleOverlay['slack']): RoleO
 }
 
 /**
- * Roles merge field by field (and their `standup` and `slack` blocks too), so a file can change one setting of a
- * role.
+ * Roles merge field by field (and their `standup`, `slack` and `acknowledgement` blocks too), so a file can change one
+ * setting of a role.
  */
 export function mergeSettings(base: SettingsInput, overlay: Record<string, unknown>): unknown {
   const baseRoles = base.roles as Record<string, RoleOverlay>;
@@ -33,11 +34,16 @@ export function mergeSettings(base: SettingsInput, overlay: Record<string, unkno
       continue;
     }
     const slack = mergeSlack(from.slack, to.slack);
+    const acknowledgement =
+      from.acknowledgement && to.acknowledgement && typeof to.acknowledgement === 'object'
+        ? { ...from.acknowledgement, ...to.acknowledgement }
+        : (to.acknowledgement ?? from.acknowledgement);
     roles[name] = {
       ...from,
       ...to,
       standup: { ...from.standup, ...(to.standup ?? {}) },
       ...(slack === undefined ? {} : { slack }),
+      ...(acknowledgement === undefined ? {} : { acknowledgement }),
     };
   }
   return { ...base, ...overlay, roles };

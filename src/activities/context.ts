@@ -31,6 +31,11 @@ export function heartbeatProgress(details: unknown): void {
   currentContext()?.heartbeat(details);
 }
 
+/** What the previous attempt of this activity last heartbeated (to resume from), if running as an activity. */
+export function lastHeartbeatDetails(): unknown {
+  return currentContext()?.info.heartbeatDetails;
+}
+
 /** The activity's cancellation signal, if running as an activity. */
 export function activityCancellationSignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;

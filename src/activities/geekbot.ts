@@ -37,6 +37,26 @@ export interface GeekbotStandup {
   questions?: Array<{ text?: string | null; question?: string } | string>;
 }
 
+/** A report as GET /v1/reports lists it (the fields the acknowledgement reads). */
+export interface GeekbotReport {
+  id: number;
+  standup_id?: number;
+  /** Unix seconds. */
+  timestamp: number;
+  member?: { id?: string };
+  questions?: Array<{ question?: string; answer?: string }>;
+}
+
+export interface ReportQuery {
+  standupId: number;
+  /** The member's Slack user ID (Geekbot's member IDs are Slack's). */
+  userId: string;
+  /** Unix seconds: reports after this. */
+  after?: number;
+  before?: number;
+  limit?: number;
+}
+
 /** The fields `upsertStandup` writes on every update (and on create, with name, channel, time, timezone, days). */
 export interface GeekbotStandupBody {
   users: string[];
@@ -97,6 +117,14 @@ export class GeekbotClient {
 
   updateStandup(id: number, body: GeekbotStandupBody): Promise<GeekbotStandup | null> {
     return this.orNullOn404(this.request<GeekbotStandup>('PATCH', `/v1/standups/${id}`, body));
+  }
+
+  /** The standup's reports by the member (newest first, as Geekbot lists them). */
+  listReports({ standupId, userId, after, before, limit = 20 }: ReportQuery): Promise<GeekbotReport[]> {
+    const query = new URLSearchParams({ standup_id: String(standupId), user_id: userId, limit: String(limit) });
+    if (after !== undefined) query.set('after', String(after));
+    if (before !== undefined) query.set('before', String(before));
+    return this.request<GeekbotReport[]>('GET', `/v1/reports/?${query.toString()}`);
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -13,6 +13,7 @@ import type { RoleConfig, Settings } from '../domain/config';
 import {
   messageContent,
   planMessages,
+  templateNameOf,
   type MessageFacts,
   type MessageKind,
   type MessagePhase,
@@ -207,6 +208,22 @@ function isRetryable(err: unknown): boolean {
   return !(err instanceof ApplicationFailure && err.nonRetryable);
 }
 
+/** A planned message as the service sends it: keyed, with the configuration paths a failure names. */
+export function outgoingMessage(
+  roleName: string,
+  role: RoleConfig,
+  date: string,
+  message: PlannedMessage,
+): OutgoingMessage {
+  return {
+    key: { handoverKey: handoverKey(roleName, date), kind: message.kind, recipient: message.recipient?.id ?? null },
+    channel: message.channel,
+    text: message.text,
+    templatePath: `roles.${roleName}.slack.templates.${templateNameOf(message.kind)}`,
+    ...(role.slack ? { channelPath: `roles.${roleName}.slack.channel` } : {}),
+  };
+}
+
 export function createSlackMessagesService({
   settings,
   slack,
@@ -357,19 +374,7 @@ export function createSlackMessagesService({
 
   /** The role's planned messages as the service sends them: keyed, with the configuration paths to name. */
   function outgoing(roleName: string, role: RoleConfig, date: string, planned: PlannedMessage[]): OutgoingMessage[] {
-    const template: Record<MessageKind, string> = {
-      'notice-channel': 'noticeChannel',
-      'notice-incoming': 'noticeIncoming',
-      'notice-buddy': 'noticeBuddy',
-      'handover-channel': 'handoverChannel',
-    };
-    return planned.map((message) => ({
-      key: { handoverKey: handoverKey(roleName, date), kind: message.kind, recipient: message.recipient?.id ?? null },
-      channel: message.channel,
-      text: message.text,
-      templatePath: `roles.${roleName}.slack.templates.${template[message.kind]}`,
-      ...(role.slack ? { channelPath: `roles.${roleName}.slack.channel` } : {}),
-    }));
+    return planned.map((message) => outgoingMessage(roleName, role, date, message));
   }
 
   /** The phase's messages for the role, keyed, and how far back their keys are searched; null when off. */
@@ -458,5 +463,13 @@ export function createSlackMessagesService({
     },
   };
 
-  return { deliver, deliverAll, findByKey, readMessages, sendMessages, activities };
+  /**
+   * Where the message with this key is, if it was posted since `oldestMs`: in `channel`, or (null) in the DM with the
+   * key's recipient. A read, for the acknowledgement's check of the notice (src/activities/acknowledgements.ts).
+   */
+  function findMessage(key: MessageKey, channel: string | null, oldestMs: number): Promise<MessageRead> {
+    return retryTransient(() => readMessage({ key, channel, text: '' }, oldestMs));
+  }
+
+  return { deliver, deliverAll, findByKey, findMessage, readMessages, sendMessages, activities };
 }

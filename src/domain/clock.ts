@@ -45,3 +45,12 @@ export function anchorClock(
   if (anchor.scale === wanted) return anchor;
   return { realMs: realNowMs, virtualMs: clockNow(anchor, realNowMs), scale: wanted };
 }
+
+/**
+ * The real time at which the rotation's clock shows `virtualMs` (the inverse of `clockNow`): what an outside
+ * service's timestamps (a Slack message's ts, a Geekbot report's time) are compared with in fast mode.
+ */
+export function realInstant(anchor: ClockAnchor | null | undefined, virtualMs: number): number {
+  if (!anchor) return virtualMs;
+  return anchor.realMs + (virtualMs - anchor.virtualMs) / anchor.scale;
+}

@@ -4,7 +4,7 @@
  * Pure: no I/O here; the worker reads files and environment and passes the parsed object in.
  */
 import { z } from 'zod';
-import { MESSAGE_PLACEHOLDERS, STANDUP_PLACEHOLDERS, templateProblem } from './templates';
+import { ACK_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, STANDUP_PLACEHOLDERS, templateProblem } from './templates';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -86,11 +86,47 @@ export const slackMessagesSchema = z.object({
       noticeBuddy: template(MESSAGE_PLACEHOLDERS).optional(),
       /** In the channel at the handover itself. */
       handoverChannel: template(MESSAGE_PLACEHOLDERS).optional(),
+      /** A direct message to the incoming member who has not acknowledged by the deadline (also {deadline}). */
+      ackReminder: template(ACK_PLACEHOLDERS).optional(),
+      /** In the channel when they have not acknowledged after the reminder either (also {deadline}, {contacts}). */
+      ackEscalation: template(ACK_PLACEHOLDERS).optional(),
     })
     .default({}),
 });
 export type SlackMessagesConfig = z.infer<typeof slackMessagesSchema>;
 export type MessageTemplateName = keyof SlackMessagesConfig['templates'];
+
+/** A Slack emoji name, written with or without colons ("white_check_mark" or ":white_check_mark:"). */
+const reactionName = z
+  .string()
+  .regex(/^:?[a-z0-9][a-z0-9_+'-]*:?$/, 'expected a Slack emoji name such as "white_check_mark"')
+  .transform((name) => name.replace(/^:|:$/g, ''));
+
+const slackUserId = z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user ID such as "U0123456789"');
+
+/** Hours for the acknowledgement's deadlines: at least a quarter of an hour, at most the longest prepare lead. */
+const ackHours = z
+  .number()
+  .min(0.25)
+  .max(24 * 27);
+
+/**
+ * The handover acknowledgement (src/domain/acknowledgement.ts): the member the notice names confirms; without an
+ * answer by `ackWithinHours` they get one reminder, and `escalateAfterHours` later one post in the role's channel.
+ */
+export const acknowledgementSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** The reactions that count as an answer on the notice DM or the channel post; empty: any reaction. */
+  reactions: z.array(reactionName).default([]),
+  /** Slack user IDs mentioned in the escalation post besides the member and their buddy; absent: the standup manager. */
+  escalationContacts: z.array(slackUserId).optional(),
+  /**
+   * Minutes between two checks of Slack and Geekbot, in the rotation's time (the sandbox's fast mode checks as
+   * often as its floor of a second allows): the longest a reaction waits before the state shows it.
+   */
+  pollMinutes: z.number().min(1).max(60).default(5),
+});
+export type AcknowledgementConfig = z.infer<typeof acknowledgementSchema>;
 
 const roleBase = z.object({
   /** Human title, also the calendar summary prefix: "<title>: <name>". */
@@ -115,6 +151,11 @@ const roleBase = z.object({
   onDutyUsergroup: usergroupHandle.optional(),
   /** Posts in a channel and direct messages at the notice and the handover; off when absent. */
   slack: slackMessagesSchema.optional(),
+  /** Hours after the notice by which the member should acknowledge (always before the handover). */
+  ackWithinHours: ackHours.default(24),
+  /** Hours after that deadline (and the reminder) before the escalation post (still before the handover). */
+  escalateAfterHours: ackHours.default(12),
+  acknowledgement: acknowledgementSchema.prefault({}),
 });
 
 export const weeklyRoleSchema = roleBase.extend({
@@ -170,6 +211,22 @@ export const settingsSchema = z
       if (owner)
         ctx.addIssue({ code: 'custom', path, message: `"${handle}" is already the on-duty group of ${owner}` });
       owners.set(handle, name);
+    }
+    // As configured, the reminder and the escalation must both come before the handover (a notice that goes out
+    // late, after an operator's change, is fitted into the time left: domain/acknowledgement.ts `ackTimes`).
+    for (const [name, role] of Object.entries(settings.roles)) {
+      if (!role.acknowledgement.enabled) continue;
+      const total = role.ackWithinHours + role.escalateAfterHours;
+      if (total >= role.prepareLeadHours) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['roles', name, 'ackWithinHours'],
+          message:
+            `ackWithinHours + escalateAfterHours (${total} h) must be shorter than prepareLeadHours ` +
+            `(${role.prepareLeadHours} h), so the reminder and the escalation come before the handover ` +
+            '(or set acknowledgement.enabled to false)',
+        });
+      }
     }
   });
 export type Settings = z.infer<typeof settingsSchema>;

@@ -11,8 +11,17 @@ import { formatDay, formatLastDay, personValues, renderTemplate } from './templa
 import type { IsoDate, Member } from './types';
 
 /** Each message's kind; with the handover key (and the recipient of a DM) it makes the message's idempotency key. */
-export const MESSAGE_KINDS = ['notice-channel', 'notice-incoming', 'notice-buddy', 'handover-channel'] as const;
+export const MESSAGE_KINDS = [
+  'notice-channel',
+  'notice-incoming',
+  'notice-buddy',
+  'handover-channel',
+  'ack-reminder',
+  'ack-escalation',
+] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
+/** The acknowledgement's messages (src/domain/acknowledgement.ts): a reminder DM, then one post in the channel. */
+export type AckMessageKind = Extract<MessageKind, 'ack-reminder' | 'ack-escalation'>;
 export type MessagePhase = 'notice' | 'handover';
 
 const TEMPLATE_OF: Readonly<Record<MessageKind, MessageTemplateName>> = {
@@ -20,7 +29,14 @@ const TEMPLATE_OF: Readonly<Record<MessageKind, MessageTemplateName>> = {
   'notice-incoming': 'noticeIncoming',
   'notice-buddy': 'noticeBuddy',
   'handover-channel': 'handoverChannel',
+  'ack-reminder': 'ackReminder',
+  'ack-escalation': 'ackEscalation',
 };
+
+/** The configuration name of a kind's template (`roles.<role>.slack.templates.<name>`). */
+export function templateNameOf(kind: MessageKind): MessageTemplateName {
+  return TEMPLATE_OF[kind];
+}
 
 /** Who the messages of one handover are about. */
 export interface MessageFacts {
@@ -66,6 +82,10 @@ export function defaultTemplates(
         `(until {end}). Please help them get started.${calendar}`,
       handoverChannel:
         '{incomingMention} is now {role} with {buddyMention}, until {end}. Thank you, {outgoingMention}!',
+      ackReminder: ACK_REMINDER,
+      ackEscalation:
+        '{incomingMention} has not confirmed taking over as {role} on {start} (asked for by {deadline}, and ' +
+        'reminded since). {buddyMention} {contacts}: could you check in with them?',
     };
   }
   return {
@@ -73,8 +93,19 @@ export function defaultTemplates(
     noticeIncoming: `Hi {incoming}! You take over as *{role}* on {start}, until {end}.${calendar}`,
     noticeBuddy: 'Hi {buddy}! From {start} {incomingMention} serves as {role}, until {end}.',
     handoverChannel: '{incomingMention} is now {role}, until {end}. Thank you, {outgoingMention}!',
+    ackReminder: ACK_REMINDER,
+    ackEscalation:
+      '{incomingMention} has not confirmed taking over as {role} on {start} (asked for by {deadline}, and ' +
+      'reminded since). {contacts}: could you check in with them?',
   };
 }
+
+const ACK_REMINDER =
+  'Hi {incoming}! You take over as *{role}* on {start}, until {end}, and we have not heard from you since the ' +
+  'notice. Please confirm: react to this message or reply here.';
+
+/** What the escalation's {contacts} says when nobody is configured (and there is no standup manager). */
+export const NO_CONTACTS = 'the team';
 
 /** Every placeholder's value for the messages of one handover. */
 export function messageValues(role: RoleConfig, calendarUrl: string, facts: MessageFacts): Record<string, string> {
@@ -116,6 +147,42 @@ export function planMessages(
     planned.push(message('notice-buddy', facts.buddy));
   }
   return planned;
+}
+
+/** What the acknowledgement's messages say besides the handover's facts. */
+export interface AckMessageExtras {
+  /** The acknowledgement's deadline as people read it (`formatInstant`). */
+  deadline: string;
+  /** Slack user IDs of the escalation contacts, mentioned as {contacts}. */
+  contacts: readonly string[];
+}
+
+/**
+ * The acknowledgement's reminder (a DM to the member) or escalation (a post in the role's channel about the member;
+ * the member is its `recipient`, so each member named for a handover has an escalation of their own). Null when the
+ * role's Slack messages are off.
+ */
+export function planAckMessage(
+  role: RoleConfig,
+  calendarUrl: string,
+  kind: AckMessageKind,
+  facts: MessageFacts,
+  extras: AckMessageExtras,
+): PlannedMessage | null {
+  const slack = role.slack;
+  if (!slack || !slack.enabled) return null;
+  const templates = { ...defaultTemplates(role, calendarUrl), ...definedOnly(slack.templates) };
+  const values = {
+    ...messageValues(role, calendarUrl, facts),
+    deadline: extras.deadline,
+    contacts: extras.contacts.length > 0 ? extras.contacts.map((id) => `<@${id}>`).join(' ') : NO_CONTACTS,
+  };
+  return {
+    kind,
+    channel: kind === 'ack-escalation' ? slack.channel : null,
+    recipient: facts.incoming,
+    text: renderTemplate(templates[TEMPLATE_OF[kind]], values),
+  };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

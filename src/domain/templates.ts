@@ -19,6 +19,12 @@ export const STANDUP_PLACEHOLDERS = [
 /** What a Slack message may say: the standup's placeholders plus who rotates off and the turn's dates. */
 export const MESSAGE_PLACEHOLDERS = [...STANDUP_PLACEHOLDERS, 'outgoing', 'outgoingMention', 'start', 'end'] as const;
 
+/**
+ * What the acknowledgement's reminder and escalation may say: a message's placeholders plus when the answer was due
+ * ({deadline}, in the role's time zone) and the escalation contacts as mentions ({contacts}).
+ */
+export const ACK_PLACEHOLDERS = [...MESSAGE_PLACEHOLDERS, 'deadline', 'contacts'] as const;
+
 export type StandupPlaceholder = (typeof STANDUP_PLACEHOLDERS)[number];
 export type MessagePlaceholder = (typeof MESSAGE_PLACEHOLDERS)[number];
 
@@ -82,4 +88,11 @@ export function formatLastDay(endExclusive: IsoDate): string {
   const day = DateTime.fromISO(endExclusive, { zone: 'UTC' });
   if (!day.isValid) throw new RangeError(`not a date: ${endExclusive}`);
   return day.minus({ days: 1 }).setLocale('en-GB').toFormat('ccc d LLL');
+}
+
+/** An instant as people read it in a message, in the role's time zone: "Wed 9 Dec 10:00 UTC". */
+export function formatInstant(iso: string, timeZone: string): string {
+  const at = DateTime.fromISO(iso, { zone: timeZone });
+  if (!at.isValid) throw new RangeError(`not an instant: ${iso}`);
+  return at.setLocale('en-GB').toFormat('ccc d LLL HH:mm ZZZZ');
 }

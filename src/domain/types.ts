@@ -1,3 +1,4 @@
+import type { TurnAcknowledgement } from './acknowledgement';
 import type { Member } from './config';
 
 export type { Member };
@@ -10,4 +11,6 @@ export interface Turn {
   member: Member;
   start: IsoDate;
   end: IsoDate;
+  /** Whether and how the member acknowledged the notice for this turn (when acknowledgements are on). */
+  acknowledgement?: TurnAcknowledgement;
 }

@@ -1,8 +1,11 @@
 /**
- * A fake Geekbot v1 API: GET/POST /v1/standups, GET/PATCH/DELETE /v1/standups/{id}, authenticated by a personal
- * API key in `Authorization: <key>` (no "Bearer"). Standups come back in Geekbot's shape: `users` as user objects,
- * `questions` as question objects with `text`, `wait_time` in seconds (it is written in minutes). As on Geekbot, a
- * key only lists the standups its owner takes part in.
+ * A fake Geekbot v1 API: GET/POST /v1/standups, GET/PATCH/DELETE /v1/standups/{id}, GET/POST /v1/reports,
+ * authenticated by a personal API key in `Authorization: <key>` (no "Bearer"). Standups come back in Geekbot's shape:
+ * `users` as user objects, `questions` as question objects with `text`, `wait_time` in seconds (it is written in
+ * minutes). Reports come back as Geekbot's timeline lists them: newest first, `timestamp` in unix seconds, `member`
+ * a compact user (`profileImg`), `questions` the answers (`question`, `question_id`, `answer`), filtered by
+ * `standup_id`, `user_id`, `after` and `before` (unix seconds; the fake takes them as exclusive bounds) and cut at
+ * `limit`. As on Geekbot, a key only sees the standups (and their reports) its owner takes part in.
  */
 import {
   randomHex,
@@ -64,14 +67,43 @@ export interface FakeGeekbotStandup {
   paused: boolean;
 }
 
+/** An answer in a report, as GET /v1/reports lists it. */
+export interface FakeGeekbotAnswer {
+  id: number;
+  question: string;
+  question_id: number;
+  color: string;
+  answer: string;
+  answer_type: 'text';
+  images: unknown[];
+}
+
+/** A report as GET /v1/reports (Geekbot's timeline) returns it. */
+export interface FakeGeekbotReport {
+  id: number;
+  slack_ts: string | null;
+  standup_id: number;
+  /** Unix seconds. */
+  timestamp: number;
+  channel: string;
+  is_anonymous: boolean;
+  broadcast_thread: boolean;
+  is_confidential: boolean;
+  standup_name: string;
+  member: { id: string; username: string; realname: string | null; profileImg: string };
+  questions: FakeGeekbotAnswer[];
+}
+
 export interface FakeGeekbotState {
   /** Valid API keys and the user each belongs to (Geekbot keys are personal). */
   apiKeys: Record<string, string>;
   /** Known people, for the user objects in responses (unknown IDs get a bare object). */
   users: Record<string, { username?: string; realname?: string; email?: string }>;
   standups: FakeGeekbotStandup[];
+  reports: FakeGeekbotReport[];
   nextStandupId: number;
   nextQuestionId: number;
+  nextReportId: number;
 }
 
 export interface StandupSeed {
@@ -111,6 +143,11 @@ export interface FakeGeekbot {
   clearRequests(): void;
   /** Adds a standup as if made in Geekbot's dashboard. */
   seedStandup(seed: StandupSeed): FakeGeekbotStandup;
+  /**
+   * A member answers the standup (in Slack, to Geekbot): `text` answers every question. `at` (ms, default now) is
+   * when; a report for an unknown standup throws.
+   */
+  answerAs(userId: string, standupId: number, text: string, at?: number): FakeGeekbotReport;
   close(): Promise<void>;
 }
 
@@ -125,8 +162,10 @@ export async function startFakeGeekbot(options: FakeGeekbotOptions = {}): Promis
     apiKeys: { [apiKey]: owner },
     users: {},
     standups: [],
+    reports: [],
     nextStandupId: 1,
     nextQuestionId: 1,
+    nextReportId: 1,
   };
 
   const userObject = (id: string): FakeGeekbotUser => {
@@ -237,6 +276,78 @@ export async function startFakeGeekbot(options: FakeGeekbotOptions = {}): Promis
     return undefined;
   }
 
+  function makeReport(standup: FakeGeekbotStandup, userId: string, texts: string[], atMs: number): FakeGeekbotReport {
+    const user = userObject(userId);
+    const id = state.nextReportId++;
+    const report: FakeGeekbotReport = {
+      id,
+      slack_ts: null,
+      standup_id: standup.id,
+      timestamp: Math.floor(atMs / 1000),
+      channel: standup.channel,
+      is_anonymous: false,
+      broadcast_thread: false,
+      is_confidential: false,
+      standup_name: standup.name,
+      member: { id: user.id, username: user.username, realname: user.realname, profileImg: user.profile_img },
+      questions: standup.questions.map((q, i) => ({
+        id: id * 100 + i,
+        question: q.text,
+        question_id: q.id,
+        color: q.color,
+        answer: texts[i] ?? texts[0] ?? '',
+        answer_type: 'text',
+        images: [],
+      })),
+    };
+    state.reports.push(report);
+    return report;
+  }
+
+  /** `?after=`/`?before=`: unix seconds, or undefined when absent; NaN when not a number. */
+  function seconds(query: URLSearchParams, name: string): number | undefined {
+    const value = query.get(name);
+    return value === null || value === '' ? undefined : /^\d+$/.test(value) ? Number(value) : NaN;
+  }
+
+  function listReports(query: URLSearchParams, userId: string): FakeResponse {
+    const after = seconds(query, 'after');
+    const before = seconds(query, 'before');
+    if (Number.isNaN(after) || Number.isNaN(before)) return error(400, 'after and before must be unix timestamps');
+    const limitText = query.get('limit');
+    const limit = limitText === null ? 50 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1) return error(400, 'limit must be a positive integer');
+    const standupId = query.get('standup_id');
+    const memberId = query.get('user_id');
+    const visible = new Set(state.standups.filter((s) => visibleTo(s, userId)).map((s) => s.id));
+    const reports = state.reports
+      .filter((r) => visible.has(r.standup_id))
+      .filter((r) => standupId === null || String(r.standup_id) === standupId)
+      .filter((r) => memberId === null || r.member.id === memberId)
+      .filter((r) => (after === undefined || r.timestamp > after) && (before === undefined || r.timestamp < before))
+      .sort((a, b) => b.timestamp - a.timestamp || b.id - a.id);
+    return { status: 200, body: reports.slice(0, limit) };
+  }
+
+  /** POST /v1/reports: the key's owner reports (`answers` keyed by question ID, each `{ text }`). */
+  function postReport(body: Record<string, unknown>, userId: string): FakeResponse {
+    const standup = state.standups.find((s) => s.id === Number(body.standup_id));
+    if (!standup || !visibleTo(standup, userId)) return error(404, 'Standup not found');
+    const answers = body.answers;
+    if (!answers || typeof answers !== 'object') return error(400, 'answers must be an object keyed by question id');
+    const texts = standup.questions.map((q) => {
+      const answer = (answers as Record<string, { text?: unknown } | undefined>)[String(q.id)];
+      return typeof answer?.text === 'string' ? answer.text : '';
+    });
+    const report = makeReport(standup, userId, texts, Date.now());
+    const { questions, member, ...rest } = report;
+    const done = report.timestamp;
+    return {
+      status: 200,
+      body: { ...rest, started_at: done, done_at: done, broadcasted_at: null, member, answers: questions },
+    };
+  }
+
   function handle(request: FakeRequest): FakeResponse {
     const key = request.headers.authorization?.trim();
     const userId = key ? state.apiKeys[key] : undefined;
@@ -257,6 +368,12 @@ export async function startFakeGeekbot(options: FakeGeekbotOptions = {}): Promis
         state.standups.push(standup);
         return { status: 200, body: standup };
       }
+      return error(405, 'Method not allowed');
+    }
+
+    if (request.path === '/v1/reports' || request.path === '/v1/reports/') {
+      if (request.method === 'GET') return listReports(request.query, userId);
+      if (request.method === 'POST') return postReport(body, userId);
       return error(405, 'Method not allowed');
     }
 
@@ -324,6 +441,11 @@ export async function startFakeGeekbot(options: FakeGeekbotOptions = {}): Promis
       const standup = makeStandup(seed);
       state.standups.push(standup);
       return standup;
+    },
+    answerAs: (userId, standupId, text, at = Date.now()) => {
+      const standup = state.standups.find((s) => s.id === standupId);
+      if (!standup) throw new Error(`no fake Geekbot standup ${standupId}`);
+      return makeReport(standup, userId, [text], at);
     },
     close: () => server.close(),
   };

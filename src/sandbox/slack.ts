@@ -68,7 +68,11 @@ export interface FakeSlackMessage {
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   /** Set on replies (and on a thread's parent, equal to its own ts). */
   thread_ts?: string;
+  /** On a thread's parent: how many replies, by whom (the first five repliers; the count says how many in all). */
   reply_count?: number;
+  reply_users?: string[];
+  reply_users_count?: number;
+  latest_reply?: string;
   reactions?: FakeSlackReaction[];
   edited?: { user: string; ts: string };
 }
@@ -180,6 +184,8 @@ export const DEFAULT_FAKE_SCOPES = ['usergroups:read', 'users:read'];
 export const SLACK_MAX_TEXT = 40_000;
 export const SLACK_MAX_BLOCKS = 50;
 export const SLACK_MAX_SECTION_TEXT = 3_000;
+/** A thread's parent lists this many repliers at most (`reply_users_count` says how many in all). */
+export const MAX_REPLY_USERS = 5;
 
 /** An obviously fake bot token. */
 export function fakeSlackToken(): string {
@@ -356,6 +362,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     const message = channel.messages.find((m) => m.ts === ts);
     if (!message) throw new SlackApiFailure('message_not_found');
     return message;
+  }
+
+  /** A reply joins its parent's thread; the parent keeps Slack's thread summary up to date. */
+  function addToThread(channel: FakeSlackChannel, parent: FakeSlackMessage, reply: FakeSlackMessage): void {
+    parent.thread_ts = parent.ts;
+    parent.reply_count = (parent.reply_count ?? 0) + 1;
+    const earlier = channel.messages.filter((m) => m !== parent && m.thread_ts === parent.ts).map((m) => m.user);
+    const repliers = [...new Set([...earlier, reply.user])];
+    parent.reply_users = repliers.slice(0, MAX_REPLY_USERS);
+    parent.reply_users_count = repliers.length;
+    parent.latest_reply = reply.ts;
+    reply.thread_ts = parent.ts;
   }
 
   function requireScope(scopes: string[], needed: string): void {
@@ -641,10 +659,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           ...content,
         };
         if (typeof params.thread_ts === 'string' && params.thread_ts) {
-          const parent = findMessage(channel, params.thread_ts);
-          parent.thread_ts = parent.ts;
-          parent.reply_count = (parent.reply_count ?? 0) + 1;
-          message.thread_ts = parent.ts;
+          addToThread(channel, findMessage(channel, params.thread_ts), message);
         }
         channel.messages.push(message);
         return { channel: channel.id, ts: message.ts, message };
@@ -782,12 +797,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     postAsUser(channelId, userId, text, threadTs) {
       const channel = findChannel(channelId);
       const message: FakeSlackMessage = { type: 'message', ts: nextTs(), user: userId, text };
-      if (threadTs) {
-        const parent = findMessage(channel, threadTs);
-        parent.thread_ts = parent.ts;
-        parent.reply_count = (parent.reply_count ?? 0) + 1;
-        message.thread_ts = parent.ts;
-      }
+      if (threadTs) addToThread(channel, findMessage(channel, threadTs), message);
       channel.messages.push(message);
       return message;
     },

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { seededRandom } from '../../src/sandbox/http';
 import { startFakeCalendar } from '../../src/sandbox/calendar';
-import { startFakeGeekbot } from '../../src/sandbox/geekbot';
+import { startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
 import { FAKE_SLACK_SCOPES, SLACK_MAX_TEXT, startFakeSlack, type FakeSlack } from '../../src/sandbox/slack';
 
 /** One Slack Web API call as a client library makes it: form-encoded, JSON values as strings, bearer token. */
@@ -107,6 +107,98 @@ describe('fake services', () => {
     } finally {
       await geekbot.close();
     }
+  });
+
+  describe('Geekbot reports', () => {
+    let geekbot: FakeGeekbot;
+    let standupId: number;
+    const T0 = Date.parse('2026-12-07T10:00:00Z');
+    beforeEach(async () => {
+      geekbot = await startFakeGeekbot({ owner: 'U0OWNER' });
+      standupId = geekbot.seedStandup({
+        name: 'SupportTriager',
+        users: ['U0OWNER', 'U0CHLOE'],
+        questions: ['Ready?'],
+      }).id;
+      geekbot.seedStandup({ name: 'Theirs', users: ['U0OTHER'], questions: ['?'], master: 'U0OTHER' });
+    });
+    afterEach(() => geekbot.close());
+
+    const reports = async (query: Record<string, string>, key = geekbot.apiKey) => {
+      const response = await fetch(`${geekbot.url}/v1/reports/?${new URLSearchParams(query).toString()}`, {
+        headers: { authorization: key },
+      });
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    };
+
+    it('lists a member’s reports newest first, within after/before (unix seconds), cut at limit', async () => {
+      geekbot.answerAs('U0CHLOE', standupId, 'earlier turn', T0 - 7 * 86_400_000);
+      geekbot.answerAs('U0CHLOE', standupId, 'ok', T0 + 60_000);
+      geekbot.answerAs('U0CHLOE', standupId, 'ok again', T0 + 120_000);
+      geekbot.answerAs('U0OWNER', standupId, 'me', T0 + 90_000);
+      const after = String(T0 / 1000);
+      const found = await reports({ standup_id: String(standupId), user_id: 'U0CHLOE', after });
+      assert.equal(found.status, 200);
+      const list = found.body as Array<Record<string, unknown>>;
+      assert.deepEqual(
+        list.map((r) => (r.questions as Array<{ answer: string }>)[0]?.answer),
+        ['ok again', 'ok'],
+      );
+      const [newest] = list;
+      assert.equal(newest?.timestamp, T0 / 1000 + 120);
+      assert.equal(newest?.standup_id, standupId);
+      assert.deepEqual(newest?.member, { id: 'U0CHLOE', username: 'u0chloe', realname: null, profileImg: '' });
+      assert.deepEqual(Object.keys((newest?.questions as object[])[0] ?? {}).sort(), [
+        'answer',
+        'answer_type',
+        'color',
+        'id',
+        'images',
+        'question',
+        'question_id',
+      ]);
+      const limited = await reports({ standup_id: String(standupId), user_id: 'U0CHLOE', limit: '1' });
+      assert.equal((limited.body as unknown[]).length, 1);
+      const before = await reports({ user_id: 'U0CHLOE', before: String(T0 / 1000 + 120) });
+      assert.equal((before.body as unknown[]).length, 2, 'before is exclusive');
+      const bad = await reports({ after: 'yesterday' });
+      assert.equal(bad.status, 400);
+      assert.deepEqual(bad.body, { error: 'after and before must be unix timestamps' });
+    });
+
+    it('a key sees only its owner’s standups; the owner posts a report; 401, 429 with Retry-After and 5xx', async () => {
+      const theirs = geekbot.state.standups.find((s) => s.name === 'Theirs')!.id;
+      geekbot.answerAs('U0OTHER', theirs, 'hidden');
+      assert.deepEqual((await reports({})).body, []);
+      const question = geekbot.state.standups.find((s) => s.id === standupId)!.questions[0]!.id;
+      const posted = await fetch(`${geekbot.url}/v1/reports`, {
+        method: 'POST',
+        headers: { authorization: geekbot.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ standup_id: standupId, answers: { [question]: { text: 'ok' } } }),
+      });
+      const report = (await posted.json()) as {
+        member: { id: string };
+        answers: Array<{ answer: string }>;
+        done_at: number;
+      };
+      assert.equal(report.member.id, 'U0OWNER');
+      assert.equal(report.answers[0]?.answer, 'ok');
+      assert.equal(typeof report.done_at, 'number');
+      assert.equal(((await reports({ user_id: 'U0OWNER' })).body as unknown[]).length, 1);
+      assert.equal((await reports({}, 'not-a-key')).status, 401);
+      geekbot.faults = {
+        script: [
+          { match: 'GET /v1/reports', kind: 'rateLimit', retryAfterSeconds: 7 },
+          { match: 'GET /v1/reports', kind: 'serverError', status: 503 },
+        ],
+      };
+      const limited = await reports({});
+      assert.equal(limited.status, 429);
+      assert.equal(limited.headers.get('retry-after'), '7');
+      assert.equal((await reports({})).status, 503);
+      assert.equal((await reports({})).status, 200);
+      assert.throws(() => geekbot.answerAs('U0CHLOE', 999, 'x'), /no fake Geekbot standup 999/);
+    });
   });
 
   it('Calendar: pages, timeMin bounds the end, q matches words, cancelled events hidden unless showDeleted', async () => {
@@ -346,9 +438,23 @@ describe('fake services', () => {
         'replies stay in their thread',
       );
       const reactions = await slackApi(slack, 'reactions.get', { channel: id, timestamp: ts });
-      assert.deepEqual((reactions.body.message as { reactions: unknown }).reactions, [
-        { name: 'white_check_mark', users: ['U0ALICE'], count: 1 },
-      ]);
+      const reacted = reactions.body.message as Record<string, unknown>;
+      assert.deepEqual(reacted.reactions, [{ name: 'white_check_mark', users: ['U0ALICE'], count: 1 }]);
+      // The parent carries Slack's thread summary: how many replies, by whom, the latest.
+      assert.deepEqual(
+        [reacted.reply_count, reacted.reply_users, reacted.reply_users_count, reacted.thread_ts],
+        [1, ['U0ALICE'], 1, ts],
+      );
+      for (const user of ['U1', 'U2', 'U3', 'U4', 'U5', 'U0ALICE']) slack.postAsUser(id, user, 'me too', ts);
+      const busy = (await slackApi(slack, 'conversations.history', { channel: id })).body.messages as Array<
+        Record<string, unknown>
+      >;
+      assert.deepEqual(
+        [busy[0]?.reply_count, busy[0]?.reply_users, busy[0]?.reply_users_count],
+        [7, ['U0ALICE', 'U1', 'U2', 'U3', 'U4'], 6],
+        'at most five repliers listed; the count says how many',
+      );
+      assert.equal(busy[0]?.latest_reply, slack.dmWith('U0ALICE')?.messages.at(-1)?.ts);
       slack.state.tokens[slack.token]!.scopes = ['chat:write'];
       const denied = await slackApi(slack, 'reactions.get', { channel: id, timestamp: ts });
       assert.equal(denied.body.needed, 'reactions:read');
