@@ -11,3 +11,6 @@ export * from './teamRolesFile';
 export * from './types';
 export * from './clock';
 export * from './notice';
+export * from './roleRules';
+export * from './fairness';
+export * from './planChanges';
