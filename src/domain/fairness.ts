@@ -13,7 +13,8 @@
  * share. It is counted per membership: a member who leaves and rejoins opens a new account with balance 0, like a
  * late joiner, because the others present meanwhile never shared a period with them and old debt or credit would
  * otherwise follow a person for years. Leaving closes the account; closed accounts are kept for the fairness table,
- * at most `MAX_CLOSED_ACCOUNTS` of them (the most recent leavers), which bounds the ledger.
+ * at most `MAX_CLOSED_ACCOUNTS` of them (the most recently closed), which bounds the ledger: open accounts (one per
+ * member in the rotation) plus that many.
  *
  * A skip counts once per deferred turn: from the handover at which the member was passed over until they next
  * serve it is one skipped turn, however many handovers the absence spans (their share keeps growing meanwhile).
@@ -64,12 +65,12 @@ export function openAccountOf(ledger: FairnessLedger, member: Member): LedgerEnt
 }
 
 /**
- * Opens an account for a member entering the rotation (a closed one of theirs is replaced: a rejoin starts at 0).
- * An open account is kept as it is.
+ * Opens an account for a member entering the rotation; a rejoin starts a new one at 0 (their closed account stays in
+ * the table, within the bound). An open account is kept as it is.
  */
 export function openAccount(ledger: FairnessLedger, member: Member): FairnessLedger {
   if (openAccountOf(ledger, member)) return ledger;
-  return [...ledger.filter((e) => !sameMember(e.member, member)), freshEntry(member)];
+  return [...ledger, freshEntry(member)];
 }
 
 /** Closes the open account of a member who left, on `date`; keeps at most `MAX_CLOSED_ACCOUNTS` closed ones. */

@@ -474,6 +474,14 @@ function keepFrozenWindow(
     takers = [...takers, ...order, ...entering].filter(
       (m, i, all) => able(m) && all.findIndex((x) => sameMember(x, m)) === i,
     );
+    // Under a balance the turn goes where a balance puts it: to the most owed (stable sort: ties keep that order).
+    if ((after.rules as RotationRules).fairness === 'balance') {
+      const ledger = (after.rules as RotationRules).ledger;
+      takers = takers
+        .map((m) => ({ m, key: owedKey(openAccountOf(ledger, m)) }))
+        .sort((a, b) => b.key - a.key)
+        .map((t) => t.m);
+    }
   }
   const cycle = (after.rules as RotationRules).fairness !== 'balance';
   const kept = (outcome: Turn[] | null, upTo: number, member: Member, turns: Turn[]) =>
