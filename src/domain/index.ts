@@ -14,3 +14,4 @@ export * from './notice';
 export * from './roleRules';
 export * from './fairness';
 export * from './planChanges';
+export * from './absences';
