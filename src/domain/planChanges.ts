@@ -26,7 +26,7 @@ export interface MemberTurnChange {
   after: IsoDate[];
   /**
    * The dates that changed, paired in order: `from` → `to`. `to` null: no turn of theirs replaces it within the range
-   * (it left the plan); `from` null: a turn they did not have before.
+   * (their next one is after it, or none if they left); `from` null: a turn they did not have before.
    */
   moves: { from: IsoDate | null; to: IsoDate | null }[];
 }
@@ -120,11 +120,11 @@ function why(reasons: readonly string[]): string {
 function describeMoves(change: MemberTurnChange, range: PlanComparison['range']): string {
   const year = yearOf(range);
   const day = (d: IsoDate) => formatTurnDate(d, year);
-  const end = range ? day(range.to) : '';
+  // Both plans cover the same handover dates, so a turn with no counterpart in the after plan now comes later.
   return change.moves
     .map(({ from, to }) => {
       if (from && to) return `${day(from)} → ${day(to)}`;
-      if (from) return `${day(from)} → after ${end}`;
+      if (from) return `${day(from)} → later`;
       return `new turn ${day(to as IsoDate)}`;
     })
     .join('; ');
