@@ -16,27 +16,36 @@
  *   takes the next turn as well, so incoming and current always differ when the group has two or more members.
  * - When no one can serve (everyone else is skipped), the turn goes by plain order and a warning says so.
  *
- * Roster rules (issue 16), for states with `rules` (new rotations; `configureRules` adopts an older state):
- * - The rotation keeps its own cyclic order (`rules.order`) instead of the alphabetical one, and a join or leave in
- *   the Slack group takes effect only once the next `freezeTurns` turns have started (the frozen window): until then
- *   the rotation goes on exactly as planned before the change, so no turn inside the window moves.
- * - When a join takes effect the newcomer enters the cycle behind everyone: right after the place of the latest
- *   turn, which the rotation treats as passed, so they serve after every member already there has served once
- *   more. Nobody's turn before theirs moves; only the turns from the newcomer's first one on move (one turn later).
- * - A leaver serves no more turns. Each of their turns inside the frozen window goes to a substitute: the member who
- *   would have taken the first turn after the window had the leaver gone at once (who then gives up that later
- *   turn, so it is not served twice); the other turns of the window stay. When the leave takes effect the leaver
- *   drops out of the cycle and the members behind them each move up one turn: the cyclic order of the others, and
- *   so each member's spacing, is never changed by a roster change.
- * - The members affected by a change are therefore exactly those with a turn (planned before the change) at or
- *   after the first turn that moves: for a join the newcomer's first turn, for a leave the leaver's first turn (its
- *   substitute) — the fewest any rule can move that keeps the frozen window, keeps the others' order, and lets a
- *   newcomer serve within one round of joining.
+ * Roster rules (issue 16), for states with `rules` (new rotations; `configureRules` adopts an older state). `F` is
+ * the frozen window in turns (`frozenTurnCount`: `freezeWeeks` turns for a weekly role, ⌈freezeWeeks / 4⌉ for a
+ * monthly one):
+ * - The rotation keeps its own cyclic order (`rules.order`) instead of the alphabetical one. A join or leave seen in
+ *   the Slack group takes effect once the next F turns have started; until then the rotation goes on as planned
+ *   before the change. The turns inside the window stay exactly as planned, with two exceptions: a leaver's own
+ *   turns, and a turn whose member would otherwise serve two turns in a row (which the rotation never does when two
+ *   or more can serve) or who was skipped by an operator and had the turn only because nobody else could serve.
+ * - A newcomer enters the cycle behind everyone: right after the place of the turn that ends the frozen window,
+ *   which counts as passed, so they serve after every member already there has served once more. No turn before
+ *   the newcomer's first moves; every turn from it on moves one turn later.
+ * - A leaver serves no more turns (one serving now finishes that turn). Each of their turns inside the window goes
+ *   to the member the rotation without them would serve first after the window's other turns (`balance`: the most
+ *   owed who can take it), who gives up their own next place in return so that nobody serves twice for it. When the
+ *   leave takes effect the leaver drops out of the cycle and everyone behind them moves up one turn.
+ * - So a roster change never reorders the others: each member keeps their place in the cycle and their spacing.
+ *   A join moves the newcomer's first turn and the turns after it (later); a leave moves the leaver's turns and
+ *   the turns after them (earlier), except those inside the window, which stay. A member with no planned turn
+ *   among those keeps every date. No rule that keeps the window, keeps the others' order and lets a newcomer serve
+ *   within one round of joining affects fewer members.
+ * - A member who leaves and comes back before their leave takes effect keeps their place (their frozen turns stay
+ *   with whoever took them); a newcomer who leaves before entering never enters. If everyone in the rotation has
+ *   left, the newcomers enter at once.
  *
- * Fairness (issue 17), for states with `rules`: a ledger (fairness.ts) counts turns served, skipped and each
- * member's equal share. With `fairness: 'balance'` the turn goes to the member who can take it and owes the most
- * turns (share − served), ties by the cyclic order after the latest turn's place; `owed` is then bookkeeping only.
- * With `cycle` (the default) the choice is the plain rotation above, bit for bit.
+ * Fairness (issue 17), for states with `rules`: a ledger (fairness.ts) counts turns served, turns skipped (absence,
+ * operator, left) and each member's equal share. With `fairness: 'balance'` the turn goes to the member who can take
+ * it and owes the most turns (share − served), ties by the cyclic order after the latest turn's place, so two
+ * members in the rotation and able to serve throughout never differ by more than one turn served (outside a
+ * frozen window, where a leaver's turn may run one ahead until the next turn evens it); `owed` is then bookkeeping
+ * only. With `cycle` (the default) the choice is the plain rotation above, bit for bit.
  */
 import type { RoleSchedule } from './schedule';
 import { RotationError } from './errors';
