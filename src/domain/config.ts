@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ACK_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, STANDUP_PLACEHOLDERS, templateProblem } from './templates';
+import { FAIRNESS_MODES } from './roleRules';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -128,6 +129,25 @@ export const acknowledgementSchema = z.object({
 });
 export type AcknowledgementConfig = z.infer<typeof acknowledgementSchema>;
 
+/**
+ * Where a role reads absences from before the notice goes out (issue 17). At least one source is named; without
+ * this block the role reads no absences.
+ */
+export const absencesSchema = z
+  .object({
+    /**
+     * The member's own out-of-office events (`events.list` with `eventTypes=outOfOffice` on their primary calendar,
+     * through the service account with domain-wide delegation impersonating the member's Slack e-mail).
+     */
+    outOfOffice: z.boolean().optional(),
+    /** A shared calendar whose events name the member by Slack ID, e-mail or exact display name. */
+    teamCalendarId: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((sources) => sources.outOfOffice === true || sources.teamCalendarId !== undefined, {
+    message: 'name at least one source: "outOfOffice": true and/or a "teamCalendarId"',
+  });
+
 const roleBase = z.object({
   /** Human title, also the calendar summary prefix: "<title>: <name>". */
   title: z.string().min(1),
@@ -156,6 +176,19 @@ const roleBase = z.object({
   /** Hours after that deadline (and the reminder) before the escalation post (still before the handover). */
   escalateAfterHours: ackHours.default(12),
   acknowledgement: acknowledgementSchema.prefault({}),
+  /**
+   * Default 2. A join or leave in the Slack group moves no turn that starts within this many weeks: weekly roles
+   * freeze that many turns, monthly roles one turn per started four weeks (see `frozenTurnCount`); 0 freezes none.
+   */
+  freezeWeeks: z.number().int().min(0).max(52).optional(),
+  /**
+   * Default `cycle`: members serve in rotation order (skipped members are served first when they can). `balance`:
+   * of the members who can take a turn, the one who owes the most turns against an equal share takes it.
+   */
+  fairness: z.enum(FAIRNESS_MODES).optional(),
+  /** Default 0.5: an absence covering at least this share of a turn's working days skips the member for it. */
+  absenceSkipThreshold: z.number().gt(0).max(1).optional(),
+  absences: absencesSchema.optional(),
 });
 
 export const weeklyRoleSchema = roleBase.extend({

@@ -12,3 +12,7 @@ export * from './types';
 export * from './clock';
 export * from './notice';
 export * from './acknowledgement';
+export * from './roleRules';
+export * from './fairness';
+export * from './planChanges';
+export * from './absences';
