@@ -3,7 +3,7 @@
  *
  * - Logs: JSON lines when stdout is not a terminal (a container, systemd: log collectors parse them), readable text
  *   lines on a terminal; `TEAM_ROLES_LOG_FORMAT=json|text` chooses, `TEAM_ROLES_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN,
- *   ERROR; default INFO) filters. The Rust core's own logs are forwarded into the same stream.
+ *   ERROR; default INFO) filters. The Rust core's own warnings are forwarded into the same stream.
  * - Metrics: with `TEMPORAL_METRICS_BIND=host:port` the runtime serves Prometheus metrics at
  *   `http://host:port/metrics`: Temporal's (polls, task latencies, slots) and the product's counters
  *   (src/activities/metrics.ts, handovers in the role workflow). Unset, no port is opened.
@@ -72,11 +72,16 @@ export function installRuntime(options: InstallOptions): void {
       write(`${format(entry)}\n`);
     }),
     telemetryOptions: {
-      // The core's own logs (connection trouble, poll errors) into the same stream, at the same level.
-      logging: { filter: makeTelemetryFilterString({ core: options.logLevel }), forward: {} },
+      // The core's own logs (connection trouble, poll errors) into the same stream: its warnings and errors, and
+      // everything at DEBUG and TRACE (at INFO it describes its own start-up and shutdown).
+      logging: { filter: makeTelemetryFilterString({ core: coreLevel(options.logLevel) }), forward: {} },
       ...(options.metricsBind ? { metrics: { prometheus: { bindAddress: options.metricsBind } } } : {}),
     },
   });
+}
+
+function coreLevel(level: LogLevel): LogLevel {
+  return level === 'TRACE' || level === 'DEBUG' || level === 'ERROR' ? level : 'WARN';
 }
 
 /** One JSON object per line: time, level, message, then the entry's metadata (workflow, activity, role, ...). */

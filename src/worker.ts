@@ -16,6 +16,12 @@ import { TASK_QUEUE } from './shared';
 import { registerSearchAttributes, temporalSettings, type TemporalSettings } from './temporal';
 import { keepHealthFile } from './worker-health';
 
+/**
+ * In-flight activities get this long to finish (or see cancellation through heartbeats) on shutdown; the compose
+ * file's stop_grace_period is longer, so the worker is not killed meanwhile.
+ */
+export const SHUTDOWN_GRACE_TIME = '20 seconds';
+
 export interface RoleWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -32,8 +38,7 @@ export function createRoleWorker(options: RoleWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowSource()),
     activities: createActivities(options.deps),
-    // In-flight activities get this long to finish (or see cancellation through heartbeats) on shutdown.
-    shutdownGraceTime: '20 seconds',
+    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
   });
 }
 
