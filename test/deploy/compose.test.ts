@@ -102,7 +102,7 @@ describe('deployment: docker-compose.yml', () => {
     assert.equal(env.GEEKBOT_API_KEY, undefined);
     assert.match(env.CALENDAR_ID!, /^\$\{CALENDAR_ID:\?/, 'CALENDAR_ID (not a secret) is required');
     assert.deepEqual(services.worker!.secrets, ['slack_bot_token', 'geekbot_api_key', 'gcp_service_account']);
-    for (const name of services.worker!.secrets!) assert.ok(compose.secrets?.[name]?.file, `secret ${name} is a file`);
+    for (const name of services.worker!.secrets) assert.ok(compose.secrets?.[name]?.file, `secret ${name} is a file`);
   });
 
   it('stops the worker gently: stop_grace_period is longer than its shutdownGraceTime', () => {
