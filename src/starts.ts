@@ -38,7 +38,7 @@ export function roleWorkflowTexts(name: string, role: RoleConfig, timeZone: stri
       '',
       `- Handover ${handoverWhen(role, timeZone)}, ${mode === 'schedule' ? 'sent by its Temporal Schedule' : "on the workflow's own timer"}.`,
       `- ${role.prepareLeadHours} hours before, the Geekbot standup \`${role.standup.name}\` (${role.standup.channel}) is pointed at the next member and the calendar is topped up.`,
-      '- Who serves now and when: _Current details_ below, the search attributes, or the queries `state`, `plan` and `config`.',
+      '- Who serves now and when: _Current details_, the search attributes, or the queries `state`, `plan` and `config`.',
       '- Changes: the updates `override`, `skip`, `swap`, `pause`, `resume`, `handoverNow`, `refreshMembers` (`team-roles --help`).',
     ].join('\n'),
   };

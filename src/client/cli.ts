@@ -54,7 +54,6 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   program.commandsGroup('Servers:');
   registerServersCommand(program);
-  program.commandsGroup('Help:');
   // A usage mistake anywhere ends with exit code 2 (not process.exit), as one line on stderr like every error.
   for (const command of [program, ...allCommands(program)]) {
     command.exitOverride().configureOutput({ outputError: (text, write) => write(usageLine(text)) });

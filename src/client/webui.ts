@@ -15,7 +15,10 @@ export interface WebUi {
 
 export const DEV_WEB_UI = 'http://localhost:8233';
 
-export function webUiOf(env: NodeJS.ProcessEnv, settings: TemporalSettings): WebUi | null {
+export function webUiOf(
+  env: NodeJS.ProcessEnv,
+  settings: Pick<TemporalSettings, 'address' | 'namespace'>,
+): WebUi | null {
   const explicit = env.TEMPORAL_UI_URL?.trim();
   if (explicit) return webUi(explicit.replace(/\/+$/, ''), settings.namespace);
   if (/\.tmprl\.cloud(:\d+)?$/.test(settings.address)) return webUi('https://cloud.temporal.io', settings.namespace);
