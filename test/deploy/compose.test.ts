@@ -158,6 +158,29 @@ describe('deployment: Dockerfile', () => {
   });
 });
 
+describe('deployment: the Slack app manifest', () => {
+  const manifest = parse(readFileSync(path.join(root, 'deploy', 'slack-app-manifest.yml'), 'utf8')) as {
+    features: { bot_user: { display_name: string } };
+    oauth_config: { scopes: { bot: string[]; user?: string[] } };
+  };
+
+  it('asks for exactly the scopes of the Slack methods the worker calls', () => {
+    const scopesOf: Record<string, string> = {
+      'usergroups.list': 'usergroups:read',
+      'usergroups.users.list': 'usergroups:read',
+      'users.info': 'users:read',
+      'users.list': 'users:read',
+    };
+    const source = readFileSync(path.join(root, 'src', 'activities', 'slack.ts'), 'utf8');
+    const methods = new Set([...source.matchAll(/\bslack\.((?:[a-z]+\.)+[a-zA-Z]+)\(/g)].map((m) => m[1]!));
+    for (const method of methods) assert.ok(scopesOf[method], `the scope of ${method} is known`);
+    const needed = [...new Set([...methods].map((method) => scopesOf[method]!))].sort();
+    assert.deepEqual([...manifest.oauth_config.scopes.bot].sort(), needed);
+    assert.equal(manifest.oauth_config.scopes.user, undefined, 'no user token scopes');
+    assert.ok(manifest.features.bot_user.display_name);
+  });
+});
+
 describe('deployment: the namespace step, run against a dev server', function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;
