@@ -39,25 +39,28 @@ export function keepHealthFile(
     if (stopped) return;
     if (typeof reason === 'string') {
       await rm(file, { force: true });
-      if (last !== false) options.onChange?.(false, reason);
-      last = false;
+      // Not yet running at start-up is no news; anything else is.
+      const starting = last === undefined && worker.getState() === 'INITIALIZED';
+      if (last !== false && !starting) options.onChange?.(false, reason);
+      if (!starting) last = false;
     } else {
       await writeAtomically(file, JSON.stringify(reason));
       if (last !== true) options.onChange?.(true, `the server saw a poll at ${reason.lastPollAt}`);
       last = true;
     }
   };
-  const loop = () => {
+  const loop = (delayMs = intervalMs) => {
     timer = setTimeout(() => {
       beat()
         .catch(() => undefined)
         .finally(() => {
           if (!stopped) loop();
         });
-    }, intervalMs);
+    }, delayMs);
     timer.unref();
   };
-  void beat().finally(loop);
+  // The first look soon after start (the worker is just starting to poll), then every interval.
+  loop(Math.min(1_000, intervalMs));
 
   return {
     async stop() {
