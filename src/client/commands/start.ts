@@ -64,6 +64,8 @@ export function registerStartCommand(program: Command): void {
           '--import takes who serves from the file: leave out --incoming, --current and --standup-manager.',
         );
       }
+      // A file that is not a team-roles.json is refused before anything else.
+      const imported = opts.import ? readImport(opts.import, roleName) : undefined;
       await withSession(async (session) => {
         const handle = session.client.workflow.getHandle(roleWorkflowId(roleName));
         const description = await handle.describe().catch((err: unknown) => {
@@ -81,7 +83,6 @@ export function registerStartCommand(program: Command): void {
             `${roleName} has one slot: name who serves with --current (there is no incoming member).`,
           );
         }
-        const imported = opts.import ? readImport(opts.import, ctx) : undefined;
         if (!ctx.role.enabled)
           warn(`${roleName} is disabled in the worker's configuration (enabled: false); starting it as asked.`);
         const seed = imported?.seed ?? (await resolveSeed(session, ctx, opts));
@@ -183,10 +184,10 @@ function checkStandupManager(ctx: RoleContext, manager: Member | null): void {
   );
 }
 
-function readImport(file: string, ctx: RoleContext): { seed: RoleWorkflowInput['seed']; manager: Member | null } {
-  if (!FILE_ROLES.includes(ctx.name)) {
+function readImport(file: string, roleName: string): { seed: RoleWorkflowInput['seed']; manager: Member | null } {
+  if (!FILE_ROLES.includes(roleName)) {
     throw new UsageError(
-      `team-roles.json records only ${FILE_ROLES.join(' and ')}: start ${ctx.name} with --incoming/--current.`,
+      `team-roles.json records only ${FILE_ROLES.join(' and ')}: start ${roleName} with --incoming/--current.`,
     );
   }
   let text: string;
@@ -204,7 +205,7 @@ function readImport(file: string, ctx: RoleContext): { seed: RoleWorkflowInput['
     throw new UsageError(`${file} is not JSON (${(err as Error).message}): give the path of a team-roles.json.`);
   }
   const parsed = usage(() => parseTeamRolesFile(json));
-  const seed = seedFromTeamRolesFile(parsed, ctx.name as TeamRolesFileRole);
+  const seed = seedFromTeamRolesFile(parsed, roleName as TeamRolesFileRole);
   const manager = parsed.standup_manager ? { id: parsed.standup_manager.id, name: parsed.standup_manager.name } : null;
   return { seed, manager };
 }
