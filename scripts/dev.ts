@@ -8,15 +8,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { buildActivityDeps } from '../src/activities/deps';
 import type { ActivityDeps } from '../src/activities';
-import type { Settings } from '../src/domain/config';
+import { getRole, roleTimeZone, type Settings } from '../src/domain/config';
 import { FAST_TIME_SCALE } from '../src/domain/clock';
 import { PROJECT_ROOT } from '../src/servers/binaries';
 import { startDevServer } from '../src/servers/environments';
 import { loadSettings } from '../src/settings';
-import { roleWorkflowId, TASK_QUEUE, TeamRoleAttribute, type RoleWorkflowInput } from '../src/shared';
+import { checkBindAddress, installRuntime, observabilityFromEnv } from '../src/runtime';
+import { roleWorkflowId, type RoleWorkflowInput } from '../src/shared';
+import { roleWorkflowStart } from '../src/starts';
 import { createRoleWorker } from '../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { startSandboxPage } from '../src/sandbox/page';
@@ -29,26 +30,61 @@ const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';
 /** The demo team's channel, where the sandbox's support triager posts its notices. */
 const SANDBOX_CHANNEL = { id: 'C0SUPPORT1', name: 'support-freshdesk' };
 
+const USAGE = `Usage: npm run dev -- [options]
+
+The whole product on this machine: the Temporal dev server (SQLite under data/, Web UI), the worker and the enabled
+roles' rotations. Without Slack, Geekbot and Google credentials it runs against local fakes (sandbox mode).
+
+Options:
+  --port <port>           Temporal frontend port (default 7233)
+  --ui-port <port>        Web UI port (default 8233)
+  --page-port <port>      the sandbox page: what the team sees in Slack, Geekbot and the calendar (default 8234)
+  --metrics <host:port>   serve the worker's Prometheus metrics at http://<host:port>/metrics
+                          (default: TEMPORAL_METRICS_BIND, else none), e.g. --metrics 127.0.0.1:9464
+  --data <dir>            where the dev server keeps its state (default data/, data/fast/ with --fast)
+  --sandbox               use the local fakes even when credentials are set
+  --fast                  the sandbox on a simulated clock, a week per real minute (implies --sandbox)
+  -h, --help              print this help
+
+Logs: TEAM_ROLES_LOG_LEVEL (TRACE, DEBUG, INFO, WARN, ERROR; default INFO), TEAM_ROLES_LOG_FORMAT (text or json).`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: '7233' },
-      'ui-port': { type: 'string', default: '8233' },
-      'page-port': { type: 'string', default: '8234' },
-      data: { type: 'string' },
-      sandbox: { type: 'boolean', default: false },
-      fast: { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '7233' },
+        'ui-port': { type: 'string', default: '8233' },
+        'page-port': { type: 'string', default: '8234' },
+        metrics: { type: 'string' },
+        data: { type: 'string' },
+        sandbox: { type: 'boolean', default: false },
+        fast: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   // Fast rotations keep their own SQLite file: their simulated dates run ahead of the normal sandbox's.
   const dataDir = path.resolve(values.data ?? path.join(PROJECT_ROOT, 'data', ...(values.fast ? ['fast'] : [])));
   mkdirSync(dataDir, { recursive: true });
-  // Handovers and activity results at INFO; the worker's own start-up chatter (bundler stats) only as warnings.
-  Runtime.install({
-    logger: new DefaultLogger('INFO', (entry) => {
-      if (entry.meta?.sdkComponent === 'worker' && entry.level === 'INFO') return;
-      console.log(logLine(entry));
-    }),
+  if (values.metrics) checkBindAddress(values.metrics, '--metrics');
+  // The production worker's runtime (src/runtime.ts), readable text by default; the worker's own start-up chatter
+  // (bundler stats) only as warnings.
+  const observability = observabilityFromEnv(
+    { ...process.env, ...(values.metrics ? { TEMPORAL_METRICS_BIND: values.metrics } : {}) },
+    true,
+  );
+  installRuntime({
+    ...observability,
+    write: (line) => process.stdout.write(line),
+    skip: (entry) => entry.meta?.sdkComponent === 'worker' && entry.level === 'INFO',
   });
 
   const secretsDir = process.env.TEAM_ROLES_SECRETS_DIR ?? path.join(PROJECT_ROOT, 'secrets');
@@ -102,6 +138,7 @@ async function main(): Promise<void> {
     services,
     started,
     dataDir,
+    metrics: observability.metricsBind,
   });
 
   const saveTimer = sandbox ? setInterval(() => saveSandbox(sandbox, stateFile), 10_000) : undefined;
@@ -153,12 +190,10 @@ async function startEnabledRoles(
       seed: sandboxMode && config.slots === 2 ? { incoming: DEMO_TEAM[1]!.id, current: DEMO_TEAM[0]!.id } : undefined,
     };
     try {
-      await client.workflow.start('roleWorkflow', {
-        workflowId,
-        taskQueue: TASK_QUEUE,
-        args: [input],
-        typedSearchAttributes: [{ key: TeamRoleAttribute, value: role }],
-      });
+      await client.workflow.start(
+        'roleWorkflow',
+        roleWorkflowStart(input, getRole(settings, role), roleTimeZone(settings, config)),
+      );
       results.push({ workflowId, resumed: false });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -177,6 +212,7 @@ function printBanner(info: {
   services: string;
   started: { workflowId: string; resumed: boolean }[];
   dataDir: string;
+  metrics: string | undefined;
 }): void {
   const lines = [
     '',
@@ -198,9 +234,13 @@ function printBanner(info: {
     `Temporal frontend: ${info.address}   Web UI: http://localhost:${info.uiPort}` +
       (info.pagePort ? `   What the team sees: http://localhost:${info.pagePort}` : ''),
     info.services,
+    `Metrics:           ${info.metrics ? `http://${info.metrics}/metrics` : 'off (--metrics 127.0.0.1:9464 to serve them)'}`,
     `State:             ${path.relative(process.cwd(), info.dataDir) || '.'}/temporal.sqlite (survives restarts)`,
     'Rotations:',
     ...info.started.map(({ workflowId, resumed }) => `  ${workflowId}  (${resumed ? 'resumed' : 'started'})`),
+    ...((info.address !== 'localhost:7233' && info.address !== '127.0.0.1:7233') || info.uiPort !== '8233'
+      ? ['', `For the CLI: export TEMPORAL_ADDRESS=${info.address} TEMPORAL_UI_URL=http://localhost:${info.uiPort}`]
+      : []),
     '',
     'Try:',
     '  npx team-roles status support-triager',
@@ -211,28 +251,6 @@ function printBanner(info: {
     '',
   ];
   console.log(lines.join('\n'));
-}
-
-// Temporal's own context on every line (task tokens, run IDs, queue): useful in production logs, noise here.
-const CONTEXT_KEYS = new Set([
-  'sdkComponent',
-  'taskQueue',
-  'namespace',
-  'taskToken',
-  'isLocal',
-  'activityId',
-  'workflowRunId',
-  'workflowType',
-  'runId',
-]);
-
-/** One line per entry: time, level, what happened, and the facts that matter (`key=value`). */
-function logLine(entry: LogEntry): string {
-  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString().slice(11, 19);
-  const facts = Object.entries(entry.meta ?? {})
-    .filter(([key, value]) => !CONTEXT_KEYS.has(key) && !(key === 'attempt' && value === 1) && value !== undefined)
-    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  return [time, entry.level.padEnd(5), entry.message, ...facts].join(' ');
 }
 
 interface SavedSandbox {

@@ -76,11 +76,18 @@ export function secretsDir(env: Env): string {
   return path.resolve(env.TEAM_ROLES_SECRETS_DIR || 'secrets');
 }
 
-/** One string secret (not the service account), or a SecretError naming the variable to set. */
+/**
+ * One string secret (not the service account), or a SecretError naming the variable to set. Looked for in its
+ * variable (`SLACK_BOT_TOKEN`), then in the file its `_FILE` variable names (`SLACK_BOT_TOKEN_FILE`, as Docker and
+ * compose secrets are mounted: the file holds the value, or is a sops-encrypted JSON document with the field), then
+ * in the secrets folder.
+ */
 export async function loadSecret(name: Exclude<SecretName, 'googleServiceAccount'>, env: Env): Promise<string> {
   const spec: SecretSpec = SECRET_SPECS[name];
   const fromEnv = env[spec.env]?.trim();
   if (fromEnv) return fromEnv;
+  const named = env[`${spec.env}_FILE`]?.trim();
+  if (named) return readValueFile(named, spec, env);
   const file = path.join(secretsDir(env), spec.file);
   const content = await readSecretsFile(file, env);
   if (content === undefined) throw missing(spec, env);
@@ -129,7 +136,9 @@ export interface ServiceSecrets {
  */
 export function secretPresence(env: Env, options: { calendarIdFallback?: string } = {}): SecretPresence {
   const found = (spec: SecretSpec) =>
-    Boolean(env[spec.env]?.trim()) || existsSync(path.join(secretsDir(env), spec.file));
+    Boolean(env[spec.env]?.trim()) ||
+    Boolean(env[`${spec.env}_FILE`]?.trim()) ||
+    existsSync(path.join(secretsDir(env), spec.file));
   return {
     geekbotApiKey: found(SECRET_SPECS.geekbotApiKey),
     googleServiceAccount: found(SECRET_SPECS.googleServiceAccount),
@@ -158,7 +167,7 @@ export async function loadServiceSecrets(
     services.calendar.on ? loadServiceAccount(env).catch(because('the calendar', services.calendar)) : off,
     !services.calendar.on
       ? off
-      : env.CALENDAR_ID?.trim() || !options.calendarIdFallback
+      : env.CALENDAR_ID?.trim() || env.CALENDAR_ID_FILE?.trim() || !options.calendarIdFallback
         ? loadSecret('calendarId', env).catch(because('the calendar', services.calendar))
         : Promise.resolve(options.calendarIdFallback),
   ]);
@@ -190,10 +199,32 @@ export async function loadSecrets(env: Env, options: { calendarIdFallback?: stri
 
 function missing(spec: SecretSpec, env: Env): SecretError {
   const file = path.join(env.TEAM_ROLES_SECRETS_DIR || 'secrets', spec.file);
+  const fileVariable = spec.field ? `, ${spec.env}_FILE to a file holding it` : '';
   return new SecretError(
-    `Missing secret: set ${spec.env} to ${spec.hint}, or provide the sops-encrypted ${file} ` +
+    `Missing secret: set ${spec.env} to ${spec.hint}${fileVariable}, or provide the sops-encrypted ${file} ` +
       '(folder: TEAM_ROLES_SECRETS_DIR, default ./secrets).',
   );
+}
+
+/** The value in the file a `_FILE` variable names: the file's text, or the field of a sops-encrypted JSON file. */
+async function readValueFile(file: string, spec: SecretSpec, env: Env): Promise<string> {
+  const variable = `${spec.env}_FILE`;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SecretError(`${variable} names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code}).`);
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(text);
+  } catch {
+    content = undefined; // not JSON: the whole file is the value
+  }
+  if (isSopsDocument(content)) return pickField(await sopsDecrypt(file, env), spec, file);
+  const value = text.trim();
+  if (!value) throw new SecretError(`${variable} names ${file}, which is empty.`);
+  return value;
 }
 
 /** The decrypted content of a secrets-folder file, or undefined when there is no such file. */

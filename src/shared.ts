@@ -1,5 +1,5 @@
 /**
- * Names shared by the worker, the workflows, the CLI and the tests (see shared/CONTRACTS.md).
+ * Names shared by the worker, the workflows, the CLI and the tests (see docs/contracts.md).
  * Imported by workflow code: keep it free of I/O and Node built-ins.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -57,7 +57,7 @@ export interface HandoverNowRequest {
 /** How the handovers are triggered: the workflow's own timer, or a Temporal Schedule sending `handoverNow`. */
 export type HandoverMode = 'timer' | 'schedule';
 
-/** The `state` query's answer (shared/CONTRACTS.md). Instants are ISO-8601. */
+/** The `state` query's answer (docs/contracts.md). Instants are ISO-8601. */
 export interface RoleStateView {
   role: string;
   incoming: Member | null;
@@ -112,6 +112,8 @@ export interface RoleRuntimeConfig {
   calendarHorizonMonths: number;
   /** Runs faster than real time in the sandbox's fast mode (see domain/clock.ts); absent in older runs: 1. */
   timeScale?: number;
+  /** The owner of the worker's Geekbot key (`standupManager`); absent in runs started before it was recorded. */
+  standupManager?: Member | null;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');
@@ -134,3 +136,9 @@ export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers'
 
 export const stateQuery = defineQuery<RoleStateView>('state');
 export const planQuery = defineQuery<Turn[], [number?]>('plan');
+/**
+ * The role's configuration as this run of the rotation uses it (read by the worker at the run's start): what the CLI
+ * needs to show times in the role's zone, build its Schedule and resolve names, with nothing but Temporal access.
+ * No secrets: tokens and keys never leave the worker.
+ */
+export const configQuery = defineQuery<RoleRuntimeConfig>('config');

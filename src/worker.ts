@@ -5,16 +5,24 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from './activities';
 import { buildActivityDeps } from './activities/deps';
 import { PREBUILT_BUNDLE } from './bundle-workflows';
 import { describeServices, planServices } from './domain/services';
 import { secretPresence } from './secrets';
+import { installRuntime, observabilityFromEnv } from './runtime';
 import { loadSettings } from './settings';
 import { TASK_QUEUE } from './shared';
 import { registerSearchAttributes, temporalSettings, type TemporalSettings } from './temporal';
+import { keepHealthFile } from './worker-health';
+
+/**
+ * In-flight activities get this long to finish (or see cancellation through heartbeats) on shutdown; the compose
+ * file's stop_grace_period is longer, so the worker is not killed meanwhile.
+ */
+export const SHUTDOWN_GRACE_TIME = '20 seconds';
 
 export interface RoleWorkerOptions {
   connection: NativeConnection;
@@ -32,8 +40,7 @@ export function createRoleWorker(options: RoleWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : workflowSource()),
     activities: createActivities(options.deps),
-    // In-flight activities get this long to finish (or see cancellation through heartbeats) on shutdown.
-    shutdownGraceTime: '20 seconds',
+    shutdownGraceTime: SHUTDOWN_GRACE_TIME,
   });
 }
 
@@ -63,38 +70,81 @@ function newestWorkflowCode(workflowsDir: string): number {
   return Math.max(...files.filter((file) => existsSync(file)).map((file) => statSync(file).mtimeMs));
 }
 
-/** Connects, registers the search attributes (where allowed) and returns a worker ready to `run()`. */
+/**
+ * Connects, registers the search attributes (where allowed) and returns a worker ready to `run()`. The client
+ * connection stays open for the Schedule's `deliverHandover` (a signal-with-start); `close()` closes both.
+ */
 export async function startWorker(
   temporal: TemporalSettings,
   deps: ActivityDeps,
   log: (message: string) => void = (m) => console.log(m),
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
   const clientConnection = await Connection.connect(temporal.connectConfig.connectionOptions);
   try {
     const warning = await registerSearchAttributes(clientConnection, temporal.namespace);
     if (warning) log(`warning: ${warning}`);
-  } finally {
+    const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
+    const connection = await NativeConnection.connect(temporal.connectConfig.connectionOptions);
+    const worker = await createRoleWorker({
+      connection,
+      namespace: temporal.namespace,
+      deps: { ...deps, temporalClient: deps.temporalClient ?? (() => client) },
+    });
+    return {
+      worker,
+      connection,
+      close: async () => {
+        await connection.close();
+        await clientConnection.close();
+      },
+    };
+  } catch (err) {
     await clientConnection.close();
+    throw err;
   }
-  const connection = await NativeConnection.connect(temporal.connectConfig.connectionOptions);
-  const worker = await createRoleWorker({ connection, namespace: temporal.namespace, deps });
-  return { worker, connection };
+}
+
+/**
+ * What an operator sees of the production worker: logs (JSON off a terminal), the Prometheus endpoint
+ * (`TEMPORAL_METRICS_BIND`) and the heartbeat file the health check reads (no port: see src/health.ts).
+ */
+function installObservability(): void {
+  installRuntime(observabilityFromEnv(process.env));
+}
+
+function watchHealth(worker: Worker, connection: NativeConnection): { stop(): Promise<void> } {
+  const logger = Runtime.instance().logger;
+  return keepHealthFile(worker, connection, {
+    onChange: (healthy, reason) => {
+      if (healthy) logger.info('worker healthy', { reason });
+      else logger.warn('worker unhealthy', { reason });
+    },
+  });
 }
 
 async function main(): Promise<void> {
+  installObservability();
+  const logger = Runtime.instance().logger;
   const settings = loadSettings();
   const temporal = temporalSettings();
   const deps = await buildActivityDeps(process.env, settings);
   // One line saying which outside services are on and why (e.g. "geekbot: off (no GEEKBOT_API_KEY)").
-  console.log(describeServices(planServices(settings, secretPresence(process.env))));
-  const { worker, connection } = await startWorker(temporal, deps);
-  console.log(
+  logger.info(describeServices(planServices(settings, secretPresence(process.env))));
+  const { worker, connection, close } = await startWorker(temporal, deps, (message) => {
+    logger.warn(message);
+  });
+  const health = watchHealth(worker, connection);
+  logger.info(
     `team-roles worker polling task queue ${TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,
+    {
+      metrics: process.env.TEMPORAL_METRICS_BIND ? `http://${process.env.TEMPORAL_METRICS_BIND}/metrics` : 'off',
+    },
   );
   try {
     await worker.run();
   } finally {
-    await connection.close();
+    await health.stop();
+    await close();
   }
 }
 

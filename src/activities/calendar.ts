@@ -11,6 +11,7 @@ import type { Turn } from '../domain/types';
 import { mapBounded } from './bounded';
 import { activityCancellationSignal, activityLog, heartbeatProgress, throwIfCancelled } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireIsoDate, requireRole, retryable } from './errors';
+import { countRateLimitWait } from './metrics';
 import { RequestBudget } from './request-budget';
 import { retryTransient } from './transient';
 
@@ -211,7 +212,11 @@ export function createCalendarService({
   concurrency = 10,
   requestsPerMinute = 500,
 }: CalendarDeps) {
-  const budget = new RequestBudget({ limit: requestsPerMinute, windowMs: 60_000 });
+  const budget = new RequestBudget({
+    limit: requestsPerMinute,
+    windowMs: 60_000,
+    onWait: () => countRateLimitWait('calendar', 'budget'),
+  });
   /** Every Calendar request goes through here: the per-minute budget first. */
   /**
    * Every Calendar request goes through here: within the per-minute budget, and tried again quickly after a passing
@@ -219,16 +224,19 @@ export function createCalendarService({
    * come back as they came: callers read their status (409, 404, 410) and classify them.
    */
   const request = <T>(what: string, call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> =>
-    retryTransient(async () => {
-      await budget.take(signal);
-      try {
-        return await call();
-      } catch (err) {
-        const classified = calendarFailure(err, what);
-        if (classified instanceof ApplicationFailure && !classified.nonRetryable) throw classified;
-        throw err;
-      }
-    });
+    retryTransient(
+      async () => {
+        await budget.take(signal);
+        try {
+          return await call();
+        } catch (err) {
+          const classified = calendarFailure(err, what);
+          if (classified instanceof ApplicationFailure && !classified.nonRetryable) throw classified;
+          throw err;
+        }
+      },
+      { service: 'calendar' },
+    );
 
   /**
    * Classifies a googleapis (gaxios) error; `what` names the call. The error itself is never attached or logged:

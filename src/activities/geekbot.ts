@@ -7,6 +7,7 @@ import type { Member, RoleConfig, Settings } from '../domain/config';
 import { NOBODY, personValues, renderTemplate } from '../domain/templates';
 import { activityCancellationSignal, activityLog } from './context';
 import { FailureType, nonRetryable, parseRetryAfter, requireRole, retryable } from './errors';
+import { countNoticeSent } from './metrics';
 import { retryTransient } from './transient';
 
 export const GEEKBOT_DEFAULT_API_URL = 'https://api.geekbot.com';
@@ -248,7 +249,7 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
           throw geekbotFailure(err, settings);
         }
       },
-      { idempotent },
+      { idempotent, service: 'geekbot' },
     );
 
   async function findStandup(roleName: string, standupId: number | null | undefined): Promise<FoundStandup> {
@@ -301,6 +302,7 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
         const updated = await call(() => geekbot.updateStandup(existing.id, body));
         if (updated !== null) {
           activityLog.info('Updated Geekbot standup', { ...context, standupId: existing.id });
+          countNoticeSent(input.role, 'updated');
           return { standupId: existing.id, action: 'updated' };
         }
         // Deleted between the read and the PATCH: create it again below.
@@ -323,6 +325,7 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
         throw retryable(FailureType.GeekbotApiError, 'Geekbot created the standup but returned no standup ID.');
       }
       activityLog.info('Created Geekbot standup', { ...context, standupId: created.id });
+      countNoticeSent(input.role, 'created');
       if (!settings.standupManager) {
         activityLog.warn(
           'No standupManager configured: the standup is only visible to the API key owner if they take part',

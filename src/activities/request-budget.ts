@@ -11,6 +11,8 @@ export interface RequestBudgetOptions {
   /** For tests. */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called each time a request has to wait for the window (counted as a rate-limit wait). */
+  onWait?: () => void;
 }
 
 export class RequestBudget {
@@ -19,13 +21,15 @@ export class RequestBudget {
   private readonly windowMs: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly onWait?: () => void;
 
-  constructor({ limit, windowMs, now = Date.now, sleep = sleepUnlessCancelled }: RequestBudgetOptions) {
+  constructor({ limit, windowMs, now = Date.now, sleep = sleepUnlessCancelled, onWait }: RequestBudgetOptions) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a request budget needs a limit of at least 1`);
     this.limit = limit;
     this.windowMs = windowMs;
     this.now = now;
     this.sleep = sleep;
+    this.onWait = onWait;
   }
 
   /** Resolves when one more request may start (at once while under the budget); rejects if `signal` aborts. */
@@ -39,6 +43,7 @@ export class RequestBudget {
         return;
       }
       // Full: wait until the oldest start leaves the window, then look again (others may be waiting too).
+      this.onWait?.();
       await this.sleep((this.starts[0] as number) + this.windowMs - now, signal);
     }
   }

@@ -19,6 +19,7 @@ export function createSettingsActivities(settings: Settings) {
           handoversPerRun: settings.handoversPerRun,
           calendarHorizonMonths: settings.calendarHorizonMonths,
           timeScale: settings.timeScale,
+          standupManager: settings.standupManager,
         };
       } catch (err) {
         if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');

@@ -55,13 +55,16 @@ const USERS_LIST_PAGE = 200;
 
 /** One Slack call, classified, and tried again quickly on a passing failure (reads only: all idempotent). */
 function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
-  return retryTransient(async () => {
-    try {
-      return await call();
-    } catch (err) {
-      throw slackFailure(err, method);
-    }
-  });
+  return retryTransient(
+    async () => {
+      try {
+        return await call();
+      } catch (err) {
+        throw slackFailure(err, method);
+      }
+    },
+    { service: 'slack' },
+  );
 }
 
 export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 40 }: SlackDeps) {

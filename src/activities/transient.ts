@@ -6,9 +6,10 @@
  * waits (a Retry-After of a minute) and failures that persist are still left to Temporal's retry policy.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { msOptionalToNumber } from '@temporalio/common/lib/time';
+import { msOptionalToNumber } from '@temporalio/common';
 import { activityCancellationSignal, sleepUnlessCancelled, throwIfCancelled } from './context';
 import { FailureType } from './errors';
+import { countApiFailure, countRateLimitWait, type Service } from './metrics';
 
 export interface TransientRetryOptions {
   /** Tries in all (default 3). */
@@ -23,6 +24,8 @@ export interface TransientRetryOptions {
    */
   idempotent?: boolean;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The service called: its failures and rate-limit waits are counted (src/activities/metrics.ts). */
+  service?: Service;
 }
 
 /** Runs `call`; tries again on a failure Temporal would retry (an ApplicationFailure that is not non-retryable). */
@@ -33,12 +36,19 @@ export async function retryTransient<T>(call: () => Promise<T>, options: Transie
     maxDelayMs = 2_000,
     idempotent = true,
     sleep = sleepUnlessCancelled,
+    service,
   } = options;
   const signal = activityCancellationSignal();
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
+      if (service) {
+        countApiFailure(service, err);
+        // Waited out here or, when longer, by Temporal's retry after the service's Retry-After.
+        if (err instanceof ApplicationFailure && err.type === FailureType.RateLimited)
+          countRateLimitWait(service, 'retry_after');
+      }
       if (attempt >= attempts || !(err instanceof ApplicationFailure) || err.nonRetryable) throw err;
       if (!idempotent && err.type !== FailureType.RateLimited) throw err;
       const asked = msOptionalToNumber(err.nextRetryDelay);

@@ -2,7 +2,11 @@
  * `team-roles`: the operator CLI. Each subcommand lives in its own module under ./commands and
  * registers itself on the program here.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import type { ConnectionFlags } from './connection';
+import { useConnectionFlags } from './session';
 import { CliError, EXIT_FAILED, EXIT_USAGE } from './errors';
 import { registerChangeCommands } from './commands/changes';
 import { registerCreateStandupCommand } from './commands/create-standup';
@@ -18,29 +22,58 @@ import { registerStatusCommand } from './commands/status';
 export function buildProgram(): Command {
   const program = new Command('team-roles')
     .description('Rotate team members through recurring team roles with Temporal, Slack, Geekbot and Google Calendar.')
-    .showHelpAfterError('(add --help for usage)')
-    .exitOverride()
+    .version(packageVersion(), '-v, --version', 'print the version of team-roles')
+    .optionsGroup('Temporal connection (as the temporal CLI; TEMPORAL_* variables work too):')
+    .option('--address <host:port>', 'Temporal frontend address (TEMPORAL_ADDRESS; default localhost:7233)')
+    .option('--namespace <namespace>', 'Temporal namespace (TEMPORAL_NAMESPACE; default "default")')
+    .option('--profile <name>', 'profile of the temporal CLI TOML config file (TEMPORAL_PROFILE)')
+    .option('--env <name>', 'environment of `temporal env` (TEMPORAL_ENV), from --env-file')
+    .option('--env-file <file>', 'the `temporal env` file (default ~/.config/temporalio/temporal.yaml)')
+    .optionsGroup('Options:')
     .addHelpText(
       'after',
-      '\nTalks to Temporal like the `temporal` CLI: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS\n' +
-        'settings and profiles (@temporalio/envconfig). Exit codes: 0 success, 1 operation failed, 2 bad usage.\n' +
+      '\nTalks to Temporal like the `temporal` CLI: the flags above, or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,\n' +
+        "TEMPORAL_API_KEY, TLS settings and profiles (@temporalio/envconfig). The roles' settings come from the worker.\n" +
+        'Exit codes: 0 success, 1 operation failed, 2 bad usage, 130 interrupted (Ctrl-C).\n' +
         '\nExample:\n  $ team-roles status support-triager',
     );
+  program.hook('preAction', () => useConnectionFlags(program.opts<ConnectionFlags>()));
   // Rotation: through the running role workflow (updates for changes, queries for reading).
+  program.commandsGroup('Rotation (the long-lived workflow of each role):');
   registerStartCommand(program);
   registerStatusCommand(program);
   registerChangeCommands(program);
   registerExportRolesCommand(program);
+  registerPlanCommand(program);
   // One-off jobs (the old scripts), run on the worker.
+  program.commandsGroup('One-off jobs (the old scripts, run on the worker):');
   registerListMembersCommand(program);
   registerCreateStandupCommand(program);
   registerEventCommands(program);
-  registerPlanCommand(program);
+  program.commandsGroup('Schedules:');
   registerScheduleCommands(program);
+  program.commandsGroup('Servers:');
   registerServersCommand(program);
-  // Subcommands inherit exitOverride, so a usage mistake anywhere ends with exit code 2, not process.exit.
-  for (const command of allCommands(program)) command.exitOverride().showHelpAfterError('(add --help for usage)');
+  // A usage mistake anywhere ends with exit code 2 (not process.exit), as one line on stderr like every error.
+  for (const command of [program, ...allCommands(program)]) {
+    command.exitOverride().configureOutput({ outputError: (text, write) => write(usageLine(text)) });
+  }
   return program;
+}
+
+/** Commander's message (`error: ...`, sometimes with a second line of suggestions) as the CLI's one line. */
+function usageLine(text: string): string {
+  const message = text
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  return `team-roles: ${message} (add --help for usage)\n`;
+}
+
+/** The package's version, from package.json (two folders up from both src/client and lib/client). */
+function packageVersion(): string {
+  const file = path.join(__dirname, '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 function allCommands(command: Command): Command[] {

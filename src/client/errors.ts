@@ -1,7 +1,9 @@
-/** Exit codes the operators' scripts rely on (shared/CONTRACTS.md). */
+/** Exit codes the operators' scripts rely on (docs/contracts.md). */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Ctrl-C (128 + SIGINT), as shells report a command stopped by it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** An error the CLI prints as one sentence (no stack trace) before exiting with `exitCode`. */
 export class CliError extends Error {

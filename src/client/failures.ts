@@ -62,8 +62,18 @@ export interface FailureContext {
   waitedFor?: string;
 }
 
+/** The role's rotation is not running (never started, or its last run ended). */
+export class NotRunningError extends CliError {
+  constructor(
+    readonly role: string,
+    message = `The ${role} rotation is not running: start it with \`team-roles start ${role}\`.`,
+  ) {
+    super(message);
+  }
+}
+
 export function notRunning(role: string): CliError {
-  return new CliError(`The ${role} rotation is not running: start it with \`team-roles start ${role}\`.`);
+  return new NotRunningError(role);
 }
 
 /** Any error from a command, explained; a CliError passes through. */

@@ -7,6 +7,7 @@ import { confirm } from '@inquirer/prompts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import { TASK_QUEUE } from '../shared';
+import { jobRole, jobTexts, teamRoleAttribute } from '../starts';
 import {
   cancelJobUpdate,
   confirmJobUpdate,
@@ -18,10 +19,11 @@ import {
   type JobResult,
 } from '../workflows/jobs-shared';
 import type { jobWorkflow } from '../workflows/jobs';
-import { CliError, UsageError } from './errors';
+import { CliError, EXIT_INTERRUPTED, UsageError } from './errors';
 import { failureError } from './failures';
 import { out, printJson, warn } from './output';
 import { requireWorker, sleep, type Session } from './session';
+import { inWebUi, webUiSuffix } from './webui';
 
 export interface ConfirmOptions {
   /** Go ahead without asking. */
@@ -50,10 +52,11 @@ const POLL_MS = 200;
  * Refuses, before anything starts, to ask a question nobody can answer: prompts need a terminal on stdin.
  * Called first by every command that asks for confirmation.
  */
-export function requireAnswerable(command: string, options: ConfirmOptions): void {
+export function requireAnswerable(command: string, options: ConfirmOptions, dryRunFlag = true): void {
   if (options.yes || options.dryRun || process.stdin.isTTY) return;
+  const alternative = dryRunFlag ? ', or --dry-run to only see what it would do' : '';
   throw new UsageError(
-    `${command} asks for confirmation but stdin is not a terminal: pass --yes to go ahead, or --dry-run to only see what it would do.`,
+    `${command} asks for confirmation but stdin is not a terminal: pass --yes to go ahead${alternative}.`,
   );
 }
 
@@ -68,48 +71,71 @@ export async function runJob<K extends JobInput['kind']>(
   options: ConfirmOptions = {},
 ): Promise<Extract<JobResult, { kind: K }>> {
   await requireWorker(session);
+  const role = jobRole(input);
   const handle = await session.client.workflow.start<typeof jobWorkflow>('jobWorkflow', {
     workflowId: jobWorkflowId(input.kind, subject, randomUUID()),
     taskQueue: TASK_QUEUE,
     args: [input],
+    ...(role ? { typedSearchAttributes: teamRoleAttribute(role) } : {}),
+    ...jobTexts(input),
   });
   let settled: Settled<JobResult> | undefined;
   const finished = handle.result().then(
     (value) => (settled = { ok: true, value }),
     (error: unknown) => (settled = { ok: false, error }),
   );
+  const where = inWebUi(session.webUi, (ui) => ui.workflow(handle.workflowId, handle.firstExecutionRunId));
   const result = async (): Promise<Extract<JobResult, { kind: K }>> => {
     const end = await finished;
-    if (!end.ok) throw failureError(end.error, `The ${input.kind} job failed: `);
+    if (!end.ok) {
+      const failure = failureError(end.error, `The ${input.kind} job failed: `);
+      throw new CliError(`${failure.message} (${handle.workflowId}, ${where})`, failure.exitCode);
+    }
     return end.value as Extract<JobResult, { kind: K }>;
   };
   if (!view) return result();
 
-  const preview = await waitForPreview(handle, () => settled, result);
-  if (!preview) return result(); // it ended before showing one (it failed: result() throws)
+  // Ctrl-C before the operator confirmed: the job is cancelled, so it changes nothing and does not wait 15 minutes.
+  const stopBeforeConfirm = onInterrupt(async () => {
+    await cancel(handle);
+    process.stderr.write('\nInterrupted: the job was cancelled, nothing was changed.\n');
+  });
+  let preview: JobPreview | null;
+  let answer: boolean;
+  try {
+    preview = await waitForPreview(handle, () => settled, result, where);
+    if (!preview) return await result(); // it ended before showing one (it failed: result() throws)
+    const shown = preview as Extract<JobPreview, { kind: K }>;
+    if (!options.json) {
+      out(view.render(shown));
+      for (const note of view.notes?.(shown) ?? []) warn(note);
+    }
+    const progress = await handle.query(jobProgressQuery);
+    if (progress.phase === 'nothing-to-do' || progress.total === 0) {
+      return report(await result(), shown, view, options, handle.workflowId);
+    }
+    if (options.dryRun) {
+      await cancel(handle);
+      if (options.json) printJson({ workflowId: handle.workflowId, preview: shown, result: null, dryRun: true });
+      else out('Dry run: nothing was changed.');
+      return await result();
+    }
+    try {
+      answer = options.yes === true || (await ask(view.question(shown), 'the job was cancelled, nothing was changed'));
+    } catch (err) {
+      await cancel(handle);
+      throw err;
+    }
+    if (!answer) {
+      await cancel(handle);
+      if (options.json) printJson({ workflowId: handle.workflowId, preview: shown, result: await result() });
+      else out('Nothing was changed.');
+      return await result();
+    }
+  } finally {
+    stopBeforeConfirm();
+  }
   const shown = preview as Extract<JobPreview, { kind: K }>;
-  const jobLine = `Job ${handle.workflowId} (on the worker; also in the Web UI).`;
-  if (!options.json) {
-    out(view.render(shown));
-    for (const note of view.notes?.(shown) ?? []) warn(note);
-  }
-
-  const progress = await handle.query(jobProgressQuery);
-  if (progress.phase === 'nothing-to-do' || progress.total === 0) {
-    return report(await result(), shown, view, options, handle.workflowId);
-  }
-  if (options.dryRun) {
-    await cancel(handle);
-    if (options.json) printJson({ workflowId: handle.workflowId, preview: shown, result: null, dryRun: true });
-    else out('Dry run: nothing was changed.');
-    return result();
-  }
-  if (!options.yes && !(await ask(view.question(shown)))) {
-    await cancel(handle);
-    if (options.json) printJson({ workflowId: handle.workflowId, preview: shown, result: await result() });
-    else out('Nothing was changed.');
-    return result();
-  }
   try {
     await handle.executeUpdate(confirmJobUpdate);
   } catch (err) {
@@ -120,15 +146,34 @@ export async function runJob<K extends JobInput['kind']>(
     if (phase === 'expired') throw expired();
     throw failureError(err, 'Could not confirm the job: ');
   }
-  if (!options.json) process.stderr.write(`${jobLine}\n`);
-  await followProgress(handle, () => settled !== undefined, options.json === true);
+  if (!options.json) {
+    const suffix = webUiSuffix(session.webUi, (ui) => ui.workflow(handle.workflowId, handle.firstExecutionRunId));
+    process.stderr.write(`Job ${handle.workflowId} runs on the worker${suffix}.\n`);
+  }
+  await followProgress(handle, () => settled !== undefined, options.json === true, where);
   return report(await result(), shown, view, options, handle.workflowId);
+}
+
+/**
+ * Runs `handler` on Ctrl-C (SIGINT), then exits with 130, the code for "interrupted". Returns the function that
+ * removes it again.
+ */
+export function onInterrupt(handler: () => Promise<void> | void): () => void {
+  const listener = () => {
+    void Promise.resolve()
+      .then(handler)
+      .catch(() => undefined)
+      .finally(() => process.exit(EXIT_INTERRUPTED));
+  };
+  process.once('SIGINT', listener);
+  return () => process.removeListener('SIGINT', listener);
 }
 
 async function waitForPreview(
   handle: WorkflowHandle,
   settled: () => Settled<JobResult> | undefined,
   result: () => Promise<unknown>,
+  where: string,
 ): Promise<JobPreview | null> {
   const deadline = Date.now() + PREVIEW_TIMEOUT_MS;
   for (;;) {
@@ -139,19 +184,21 @@ async function waitForPreview(
     if (Date.now() > deadline) {
       await handle.terminate('the team-roles CLI gave up waiting for the preview');
       throw new CliError(
-        `The job ${handle.workflowId} showed no preview within ${PREVIEW_TIMEOUT_MS / 60_000} minutes (Slack or Google not answering?) and was stopped: check the worker's log, then try again.`,
+        `The job ${handle.workflowId} showed no preview within ${PREVIEW_TIMEOUT_MS / 60_000} minutes (Slack or Google not answering?) and was stopped: check the worker's log and the job ${where}, then try again.`,
       );
     }
     await sleep(POLL_MS);
   }
 }
 
-/** A yes/no question on the terminal, "no" by default; Ctrl-C counts as no. */
-async function ask(message: string): Promise<boolean> {
+/** A yes/no question on the terminal (stderr), "no" by default. Ctrl-C is "no" and exits 130 (interrupted). */
+export async function ask(message: string, onInterrupted = 'nothing was changed'): Promise<boolean> {
   try {
     return await confirm({ message, default: false }, { output: process.stderr });
   } catch (err) {
-    if ((err as Error).name === 'ExitPromptError') return false;
+    // The prompt reads the terminal raw, so Ctrl-C reaches it as a key rather than as SIGINT.
+    if ((err as Error).name === 'ExitPromptError')
+      throw new CliError(`Interrupted: ${onInterrupted}.`, EXIT_INTERRUPTED);
     throw err;
   }
 }
@@ -164,8 +211,13 @@ async function cancel(handle: WorkflowHandle): Promise<void> {
   }
 }
 
-/** A progress bar on a terminal (stderr); on Ctrl-C the CLI stops following but the job carries on. */
-async function followProgress(handle: WorkflowHandle, ended: () => boolean, quiet: boolean): Promise<void> {
+/** A progress bar on a terminal (stderr); on Ctrl-C the CLI stops following (exit 130) but the job carries on. */
+async function followProgress(
+  handle: WorkflowHandle,
+  ended: () => boolean,
+  quiet: boolean,
+  where: string,
+): Promise<void> {
   const bar =
     !quiet && process.stderr.isTTY
       ? new SingleBar({
@@ -175,14 +227,12 @@ async function followProgress(handle: WorkflowHandle, ended: () => boolean, quie
           clearOnComplete: false,
         })
       : null;
-  const onInterrupt = () => {
+  const stopFollowing = onInterrupt(() => {
     bar?.stop();
     process.stderr.write(
-      `\nStopped following. The job carries on on the worker: see ${handle.workflowId} in the Web UI.\n`,
+      `\nStopped following. The job goes on on the worker: see ${handle.workflowId} ${where}, or wait for it with \`temporal workflow result --workflow-id ${handle.workflowId}\`.\n`,
     );
-    process.exit(1);
-  };
-  process.once('SIGINT', onInterrupt);
+  });
   try {
     let started = false;
     while (!ended()) {
@@ -201,7 +251,7 @@ async function followProgress(handle: WorkflowHandle, ended: () => boolean, quie
     if (bar && started) bar.update(bar.getTotal(), { phase: 'done' });
     bar?.stop();
   } finally {
-    process.removeListener('SIGINT', onInterrupt);
+    stopFollowing();
   }
 }
 

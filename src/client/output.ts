@@ -58,12 +58,15 @@ export function memberText(member: Member | null | undefined): string {
   return member.name && member.name !== member.id ? `${member.name} (${member.id})` : member.id;
 }
 
-/** `2026-12-09 10:00 UTC, Wed (in 4 days)`, in the role's time zone. */
+/**
+ * `2026-12-09 10:00 UTC, Wed (in 4 days)` or `2026-12-10 09:30 Pacific/Auckland, Thu (...)`: in the role's time zone,
+ * named by its IANA name (short names such as "GMT+13" depend on the locale and say less).
+ */
 export function instantText(iso: string, timeZone: string, now: DateTime = DateTime.now()): string {
-  const at = DateTime.fromISO(iso, { zone: timeZone });
+  const at = DateTime.fromISO(iso, { zone: timeZone, locale: 'en-GB' });
   if (!at.isValid) return iso;
   const relative = at.toRelative({ base: now });
-  return `${at.toFormat('yyyy-LL-dd HH:mm ZZZZ, ccc')}${relative ? ` (${relative})` : ''}`;
+  return `${at.toFormat('yyyy-LL-dd HH:mm')} ${timeZone}, ${at.toFormat('ccc')}${relative ? ` (${relative})` : ''}`;
 }
 
 /** The human view of the `state` query. */

@@ -1,45 +1,23 @@
 /**
  * What every command that talks to Temporal shares: the connection (settings read like the `temporal` CLI does,
- * through @temporalio/envconfig), the team's role configuration, and the role workflow's handle and state.
+ * through @temporalio/envconfig, with the CLI's --address, --namespace, --profile and --env over them), and the role
+ * workflow's handle and state. What a role is (its configuration) comes from Temporal too: see ./roles.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, QueryDefinition, WorkflowHandle } from '@temporalio/client';
 import { QueryNotRegisteredError, ServiceError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { ConfigError, getRole, roleTimeZone, type RoleConfig, type Settings } from '../domain/config';
-import { loadSettings } from '../settings';
-import { roleWorkflowId, stateQuery, TASK_QUEUE, type RoleStateView } from '../shared';
+import { roleWorkflowId, stateQuery, TASK_QUEUE, TeamRoleAttribute, type RoleStateView } from '../shared';
 import { connectClient, temporalSettings, TemporalUnreachableError, type TemporalSettings } from '../temporal';
+import { connectionEnv, type ConnectionFlags } from './connection';
 import { CliError, UsageError } from './errors';
-import { explain, notRunning, type FailureContext } from './failures';
+import { explain, notRunning, NotRunningError, type FailureContext } from './failures';
+import { inWebUi, webUiOf, type WebUi } from './webui';
 
-/** The team's settings as this machine reads them (shipped defaults, overlaid by TEAM_ROLES_CONFIG). */
-export function teamSettings(): Settings {
-  try {
-    return loadSettings(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-export interface RoleContext {
-  name: string;
-  role: RoleConfig;
-  timeZone: string;
-  settings: Settings;
-}
-
-/** A role by name; an unknown one is a usage error listing the known roles. */
-export function roleContext(name: string): RoleContext {
-  const settings = teamSettings();
-  try {
-    const role = getRole(settings, name);
-    return { name, role, timeZone: roleTimeZone(settings, role), settings };
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+/** The global connection flags (--address, --namespace, --profile, --env, --env-file), set once by the program. */
+let connectionFlags: ConnectionFlags = {};
+export function useConnectionFlags(flags: ConnectionFlags): void {
+  connectionFlags = flags;
 }
 
 export interface Session {
@@ -47,6 +25,8 @@ export interface Session {
   temporal: TemporalSettings;
   /** For messages: address, namespace. */
   context: FailureContext;
+  /** The Web UI's address when known (TEMPORAL_UI_URL, Temporal Cloud, or the dev server's default): see ./webui. */
+  webUi: WebUi | null;
 }
 
 /**
@@ -59,9 +39,12 @@ export async function withSession<T>(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<T> {
   let settings: TemporalSettings;
+  let resolved: NodeJS.ProcessEnv;
   try {
-    settings = temporalSettings(env);
+    resolved = connectionEnv(env, connectionFlags);
+    settings = temporalSettings(resolved);
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new UsageError(`Cannot read the Temporal connection settings: ${(err as Error).message}`);
   }
   const context: FailureContext = {
@@ -78,7 +61,7 @@ export async function withSession<T>(
     throw explain(err, context);
   }
   try {
-    return await fn({ client, temporal: settings, context });
+    return await fn({ client, temporal: settings, context, webUi: webUiOf(resolved, settings) });
   } catch (err) {
     throw explain(err, context);
   } finally {
@@ -91,21 +74,23 @@ export async function withSession<T>(
  * cannot tell (an error) is given the benefit of the doubt.
  */
 export async function requireWorker(session: Session): Promise<void> {
-  let pollers: number;
+  if (await workerPolling(session)) return;
+  throw new CliError(
+    `No team-roles worker is polling task queue ${TASK_QUEUE} at ${session.context.address} (namespace ${session.context.namespace}): start one with \`npm start\` (or \`npm run dev\`) and try again.`,
+  );
+}
+
+/** Whether a worker has polled the task queue lately; true when the server cannot tell. */
+export async function workerPolling(session: Session): Promise<boolean> {
   try {
     const response = await session.client.workflowService.describeTaskQueue({
       namespace: session.temporal.namespace,
       taskQueue: { name: TASK_QUEUE },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    pollers = response.pollers?.length ?? 0;
+    return (response.pollers?.length ?? 0) > 0;
   } catch {
-    return;
-  }
-  if (pollers === 0) {
-    throw new CliError(
-      `No team-roles worker is polling task queue ${TASK_QUEUE} at ${session.context.address} (namespace ${session.context.namespace}): start one with \`npm start\` (or \`npm run dev\`) and try again.`,
-    );
+    return true;
   }
 }
 
@@ -120,7 +105,8 @@ export async function runningRole(session: Session, role: string): Promise<Workf
     throw err;
   }
   if (status !== 'RUNNING') {
-    throw new CliError(
+    throw new NotRunningError(
+      role,
       `The ${role} rotation is not running (its last run is ${status.toLowerCase().replace(/_/g, ' ')}): start it with \`team-roles start ${role}\`.`,
     );
   }
@@ -150,22 +136,52 @@ export async function stateIfRunning(session: Session, role: string): Promise<Ro
 export const ANSWER_TIMEOUT_MS = 120_000;
 
 /** The `state` query, waiting through the few moments a starting rotation answers "NotReady". */
-export async function readState(session: Session, handle: WorkflowHandle, timeoutMs = 30_000): Promise<RoleStateView> {
+export function readState(session: Session, handle: WorkflowHandle, timeoutMs = 30_000): Promise<RoleStateView> {
+  return queryWhenReady(session, handle, stateQuery, timeoutMs);
+}
+
+/** A query of the role workflow, asked again while the rotation is starting (it answers "NotReady" then). */
+export async function queryWhenReady<T>(
+  session: Session,
+  handle: WorkflowHandle,
+  query: QueryDefinition<T, []>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => handle.query(stateQuery));
+      return await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => handle.query(query));
     } catch (err) {
-      const starting = err instanceof QueryNotRegisteredError && /starting/.test(err.message);
-      if (!starting) throw err;
+      if (!isStarting(err)) throw err;
       if (Date.now() > deadline) {
         throw new CliError(
-          `${handle.workflowId} is still starting (reading its configuration and the Slack group) after ${Math.round(timeoutMs / 1000)} s: check the worker's log and the Web UI, then try again.`,
+          `${handle.workflowId} is still starting (reading its configuration and the Slack group) after ${Math.round(timeoutMs / 1000)} s: check the worker's log and the workflow ${inWebUi(session.webUi, (ui) => ui.workflow(handle.workflowId))}, then try again.`,
         );
       }
       await sleep(200);
     }
   }
+}
+
+/** The rotation's "NotReady" answer while it reads its configuration and the Slack group. */
+export function isStarting(err: unknown): boolean {
+  return err instanceof QueryNotRegisteredError && /starting/.test(err.message);
+}
+
+/**
+ * The roles whose rotation is running, found by the `TeamRole` search attribute of the running role workflows (so a
+ * role defined only in the worker's configuration is found too). Sorted by name.
+ */
+export async function runningRoles(session: Session): Promise<string[]> {
+  const roles = new Set<string>();
+  const query = "WorkflowType = 'roleWorkflow' AND ExecutionStatus = 'Running'";
+  for await (const workflow of session.client.workflow.list({ query })) {
+    const role =
+      workflow.typedSearchAttributes.get(TeamRoleAttribute) ?? workflow.workflowId.replace(/^team-roles\//, '');
+    // Only the rotations themselves (`team-roles/<role>`), not test runs or other workflows of that type.
+    if (workflow.workflowId === roleWorkflowId(role)) roles.add(role);
+  }
+  return [...roles].sort();
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * The old scripts' `team-roles.json`, for import and export (shared/CONTRACTS.md):
+ * The old scripts' `team-roles.json`, for import and export (docs/contracts.md):
  * `{ standup_manager, meeting_facilitator?, support_triager: { incoming, current } }`, each member `{name, id}` or null.
  * The snake_case keys are that file's and stay exactly so.
  */

@@ -1,6 +1,7 @@
 import type { ScheduleOptions } from '@temporalio/client';
 import type { RoleConfig } from '../domain/config';
 import { roleWorkflowId, TASK_QUEUE } from '../shared';
+import { scheduledHandoverTexts, teamRoleAttribute } from '../starts';
 import type { ScheduledHandoverInput } from '../workflows/scheduled-handover';
 
 const DAY_OF_WEEK = {
@@ -34,6 +35,9 @@ export function handoverScheduleOptions(roleName: string, role: RoleConfig, time
       workflowId: `${handoverScheduleId(roleName)}`,
       taskQueue: TASK_QUEUE,
       args,
+      // Each run filters by role in the Web UI and says what it is.
+      typedSearchAttributes: teamRoleAttribute(roleName),
+      ...scheduledHandoverTexts(roleName, role, timeZone),
     },
     // One delivery at a time; a missed one (worker or server down) is still delivered within a day.
     policies: { overlap: 'BUFFER_ONE', catchupWindow: '1 day' },

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EphemeralServerExecutable } from '@temporalio/testing/lib/ephemeral-server';
+import type { EphemeralServerExecutable } from '@temporalio/testing';
 
 /** Newest CLI release `go install` can build: from v1.6.0 its go.mod carries a `replace` directive. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';

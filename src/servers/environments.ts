@@ -126,7 +126,8 @@ async function answers(
 
 /**
  * Enables the TestService (time skipping) on a connection, as `TestWorkflowEnvironment.createTimeSkipping` does for
- * the connections it makes. SDK-internal option: checked against the SDK's types by `tsc` on every upgrade.
+ * the connections it makes. SDK-internal option (the one import from an SDK's lib/: no public export enables the
+ * TestService on a server started elsewhere): checked against the SDK's types by `tsc` on every upgrade.
  */
 const WITH_TEST_SERVICE = {
   [InternalConnectionOptionsSymbol]: { supportsTestService: true },

@@ -6,9 +6,15 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { RoleEvent } from '../activities/calendar';
 import type { IsoDate, Member, Turn } from '../domain/types';
+import type { RoleRuntimeConfig } from '../shared';
 
 export type JobKind =
-  'list-members' | 'create-standup' | 'create-next-event' | 'create-bulk-events' | 'delete-bulk-events';
+  | 'list-members'
+  | 'role-settings'
+  | 'create-standup'
+  | 'create-next-event'
+  | 'create-bulk-events'
+  | 'delete-bulk-events';
 
 /** `team-roles/jobs/<kind>/<role or user group>/<unique id>`: one workflow per run, visible in the Web UI. */
 export function jobWorkflowId(kind: JobKind, subject: string, uniqueId: string): string {
@@ -26,6 +32,12 @@ export interface ListMembersJob {
   usergroup: string;
 }
 
+/** The worker's configuration of a role, for a CLI on a machine that has none (no secrets in it). */
+export interface RoleSettingsJob {
+  kind: 'role-settings';
+  role: string;
+}
+
 export interface CreateStandupJob {
   kind: 'create-standup';
   role: string;
@@ -41,8 +53,11 @@ export interface CreateEventsJob {
   role: string;
   /** Turns to create; default a year's worth (52 weekly, 12 monthly). */
   count?: number;
-  /** Start on this date (moved to the next handover date) with this member (Slack ID or display name)... */
-  start?: { date: IsoDate; member: string };
+  /**
+   * Start on this date (moved to the next handover date) with `member` (Slack ID or display name) in the first turn,
+   * or, as the old scripts' `-m` meant, with the member after `after` (the one serving now)...
+   */
+  start?: { date: IsoDate; member: string; after?: never } | { date: IsoDate; after: string; member?: never };
   /**
    * ...else continue after the role's last event from today on; with no such event, after `fallback.after`
    * from `fallback.from` (the running rotation, as the CLI read it), else with the first member from today.
@@ -57,7 +72,7 @@ export interface DeleteEventsJob {
   from?: IsoDate;
 }
 
-export type JobInput = ListMembersJob | CreateStandupJob | CreateEventsJob | DeleteEventsJob;
+export type JobInput = ListMembersJob | RoleSettingsJob | CreateStandupJob | CreateEventsJob | DeleteEventsJob;
 
 /** What a planned turn does to the calendar: a new event, one already right, or one changed in place. */
 export type TurnAction = 'create' | 'exists' | 'update';
@@ -104,6 +119,8 @@ export type JobOutcome = 'done' | 'nothing-to-do' | 'cancelled' | 'expired';
 
 export type JobResult =
   | { kind: 'list-members'; outcome: 'done'; members: Member[] }
+  /** `error` says why there is no configuration (an unknown role: the worker's message names the known ones). */
+  | { kind: 'role-settings'; outcome: 'done'; config: RoleRuntimeConfig | null; error: string | null }
   | {
       kind: 'create-standup';
       outcome: JobOutcome;

@@ -6,6 +6,7 @@
  * after 15 minutes without changing anything), then works in small chunks so that `progress` moves.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
   log,
@@ -125,6 +126,18 @@ export async function jobWorkflow(input: JobInput): Promise<JobResult> {
       return { kind: 'list-members', outcome: 'done', members };
     }
 
+    case 'role-settings': {
+      phase = 'done';
+      try {
+        return { kind: 'role-settings', outcome: 'done', config: await roleSettings(input.role), error: null };
+      } catch (err) {
+        // An unknown role is an answer, not a failed job: the CLI says it as a usage error.
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        if (!(cause instanceof ApplicationFailure) || cause.type !== 'ConfigError') throw err;
+        return { kind: 'role-settings', outcome: 'done', config: null, error: cause.message };
+      }
+    }
+
     case 'create-standup': {
       const config = await roleSettings(input.role);
       const ready = standupPreview(input, config);
@@ -226,15 +239,21 @@ async function eventsPreview(
 
   if (input.start) {
     const date = requestDate(input.start.date);
-    const member = requestMember(members, input.start.member, role.usergroup);
     first = alignToHandoverDate(role, date);
     if (first !== date) {
       warnings.push(`${date} is not a handover date: starting on the next one, ${first}.`);
     }
-    // The first turn goes to the member after `after`: so `after` is the one just before `member` in order.
-    const at = members.findIndex((m) => m.id === member.id);
-    after = members[(at - 1 + members.length) % members.length] ?? null;
-    basis = `starting ${first} with ${member.name}, as asked`;
+    if (input.start.after !== undefined) {
+      // The old scripts' `-m`: the member serving now; the first turn goes to the member after them.
+      after = requestMember(members, input.start.after, role.usergroup);
+      basis = `starting ${first} after ${after.name}, who serves now`;
+    } else {
+      const member = requestMember(members, input.start.member, role.usergroup);
+      // The first turn goes to the member after `after`: so `after` is the one just before `member` in order.
+      const at = members.findIndex((m) => m.id === member.id);
+      after = members[(at - 1 + members.length) % members.length] ?? null;
+      basis = `starting ${first} with ${member.name}, as asked`;
+    }
     existing = await reading.listCalendarEvents({ role: input.role, from: first });
   } else {
     existing = await reading.listCalendarEvents({ role: input.role, from: today });
@@ -278,6 +297,9 @@ async function eventsPreview(
         'remove those first with delete-bulk-events if they are the same turns.',
     );
   }
+  // Say who takes the first turn, so an operator used to either meaning of `-m` sees which one applied.
+  const firstMember = planned[0]?.member;
+  if (firstMember && input.start?.after !== undefined) basis += `: ${firstMember.name} takes the first event`;
   return { kind: input.kind, role: input.role, title: role.title, basis, turns: planned, warnings };
 }
 

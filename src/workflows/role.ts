@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -19,6 +20,7 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities, PrepareHandoverResult } from '../activities';
 import { anchorClock, clockNow, realDuration } from '../domain/clock';
+import { zonedInstantText } from '../domain/format';
 import { findMember } from '../domain/members';
 import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../domain/notice';
 import {
@@ -47,6 +49,7 @@ import {
 } from '../domain/schedule';
 import type { IsoDate, Member } from '../domain/types';
 import {
+  configQuery,
   CurrentMemberAttribute,
   handoverNowSignal,
   handoverNowUpdate,
@@ -311,6 +314,16 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     },
     { description: 'The next N turns (default 10) as {member, start, end}, honouring skips and swaps.' },
   );
+  setHandler(
+    configQuery,
+    () => {
+      if (!ready) view(); // throws NotReady
+      return config;
+    },
+    {
+      description: "The role's configuration as this run uses it (cadence, handover time and zone, group); no secrets.",
+    },
+  );
 
   config = await roleSettings(input.role);
   state = input.state ?? (await startingState(input, config));
@@ -422,6 +435,10 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
     state.rotation = result.state;
     for (const warning of result.warnings) rememberWarning(state, warning);
     state.handoversDone++;
+    // Emitted through a sink, never while replaying: no command, so determinism is untouched.
+    metricMeter
+      .createCounter('team_roles_handovers', undefined, 'Handovers done, by role')
+      .add(1, { role: input.role });
     if (date >= pending().date) state.nextHandoverAt = followingAt.toISOString();
     log.info('handed over', { key, incoming: state.rotation.incoming?.id, current: state.rotation.current?.id });
     updateVisibility(config, state);
@@ -583,7 +600,8 @@ function updateVisibility(config: RoleRuntimeConfig, state: RoleWorkflowState): 
     rotation.slots === 2
       ? `incoming ${rotation.incoming?.name ?? 'nobody'}, current ${rotation.current?.name ?? 'nobody'}`
       : `${rotation.current?.name ?? 'nobody'} serving`;
-  const when = rotation.paused ? 'paused' : `next handover ${state.nextHandoverAt} (${config.timeZone})`;
+  // In the role's zone, as its people read it (the search attribute NextHandoverAt keeps the instant).
+  const when = rotation.paused ? 'paused' : `next handover ${zonedInstantText(state.nextHandoverAt!, config.timeZone)}`;
   setCurrentDetails(`**${config.role.title}**: ${serving}; ${when}.`);
 }
 

@@ -67,6 +67,33 @@ describe('secrets', () => {
     assert.equal(await loadSecret('slackBotToken', { ...env, SLACK_BOT_TOKEN: token }), token);
   });
 
+  it('reads SLACK_BOT_TOKEN_FILE, GEEKBOT_API_KEY_FILE and CALENDAR_ID_FILE: a plain file, or a sops-encrypted one', async () => {
+    const token = fakeSlackToken();
+    const key = fakeGeekbotKey();
+    // As compose mounts secrets: the value alone, with a trailing newline.
+    await writeFile(path.join(dir, 'slack_bot_token'), `${token}\n`);
+    await writeFile(path.join(dir, 'geekbot.json'), sopsFile({ geekbot_api_token: key }));
+    await writeFile(path.join(dir, 'calendar_id'), 'cal@group.calendar.google.com');
+    await writeFile(path.join(secretsDir, 'slack_bot_token.json'), sopsFile({ slack_bot_token: 'from-the-folder' }));
+    const files = {
+      ...env,
+      SLACK_BOT_TOKEN_FILE: path.join(dir, 'slack_bot_token'),
+      GEEKBOT_API_KEY_FILE: path.join(dir, 'geekbot.json'),
+      CALENDAR_ID_FILE: path.join(dir, 'calendar_id'),
+    };
+    assert.equal(await loadSecret('slackBotToken', files), token, 'the _FILE variable wins over the secrets folder');
+    assert.equal(await loadSecret('geekbotApiKey', files), key);
+    assert.equal(await loadSecret('calendarId', files), 'cal@group.calendar.google.com');
+    assert.equal(await loadSecret('slackBotToken', { ...files, SLACK_BOT_TOKEN: 'xoxb-env' }), 'xoxb-env');
+    await writeFile(path.join(dir, 'empty'), '\n');
+    await assert.rejects(loadSecret('slackBotToken', { ...env, SLACK_BOT_TOKEN_FILE: path.join(dir, 'empty') }), {
+      message: /SLACK_BOT_TOKEN_FILE names .*empty, which is empty/,
+    });
+    await assert.rejects(loadSecret('slackBotToken', { ...env, SLACK_BOT_TOKEN_FILE: path.join(dir, 'nope') }), {
+      message: /SLACK_BOT_TOKEN_FILE names .*nope, which cannot be read \(ENOENT\)/,
+    });
+  });
+
   it('decrypts a sops file in the secrets folder (the old scripts’ file names and fields)', async () => {
     const token = fakeSlackToken();
     const key = fakeGeekbotKey();

@@ -3,7 +3,7 @@
  * `team-roles` (as production), with the CLI spawned as a child process the way an operator runs it.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -11,6 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { buildActivityDeps } from '../../src/activities/deps';
 import { startDevServer } from '../../src/servers/environments';
+import type { Member, SettingsInput } from '../../src/domain/config';
 import { roleWorkflowId, TASK_QUEUE } from '../../src/shared';
 import { createRoleWorker } from '../../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
@@ -30,8 +31,12 @@ export interface CliBed {
   sandbox: Sandbox;
   /** Runs `team-roles <args>` against the bed's server; stdin is not a terminal. */
   cli(args: string[], extraEnv?: Record<string, string>): Promise<Outcome>;
+  /** Starts `team-roles <args>` as cli() does, for a test that signals it (Ctrl-C) while it runs. */
+  cliProcess(args: string[], extraEnv?: Record<string, string>): ChildProcess;
   /** Runs it on a pseudo-terminal (`script`), typing `answer` once the yes/no question shows; null without `script`. */
   cliOnTerminal(args: string[], answer: string): Promise<Outcome> | null;
+  /** The worker's configuration (the CLI's environment has none of it). */
+  settings: ReturnType<typeof testSettings>;
   /** Terminates the roles' workflows and empties the calendar and Geekbot, so each test starts clean. */
   reset(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -90,13 +95,20 @@ function runOnTerminal(args: string[], answer: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-export async function startCliBed(): Promise<CliBed> {
+export interface CliBedOptions {
+  /** The worker's configuration over the test defaults (e.g. a role of its own). */
+  settings?: Partial<SettingsInput>;
+  /** More Slack user groups in the fake Slack. */
+  groups?: Record<string, Member[]>;
+}
+
+export async function startCliBed(options: CliBedOptions = {}): Promise<CliBed> {
   const env = await startDevServer({ resolve: { sdkDownload: false } });
   const sandbox = await startSandbox({
-    groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM },
+    groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM, ...options.groups },
     standupManager: DEMO_MANAGER,
   });
-  const settings = testSettings();
+  const settings = testSettings(options.settings);
   const deps = await buildActivityDeps(sandbox.env, settings);
   const workflowBundle = await roleWorkflowBundle();
   let worker: Worker | null = await createRoleWorker({
@@ -118,10 +130,16 @@ export async function startCliBed(): Promise<CliBed> {
   return {
     env,
     sandbox,
+    settings,
     cli: (args, extraEnv = {}) => runCli(args, cliEnv(env.address, extraEnv)),
+    cliProcess: (args, extraEnv = {}) =>
+      spawn(process.execPath, ['--require', 'tsx/cjs', 'src/client/cli.ts', ...args], {
+        cwd: ROOT,
+        env: cliEnv(env.address, extraEnv),
+      }),
     cliOnTerminal: (args, answer) => runOnTerminal(args, answer, cliEnv(env.address, {})),
     async reset() {
-      for (const role of ['support-triager', 'meeting-facilitator']) {
+      for (const role of Object.keys(settings.roles)) {
         try {
           await env.client.workflow.getHandle(roleWorkflowId(role)).terminate('test reset');
         } catch (err) {

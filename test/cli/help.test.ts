@@ -1,7 +1,7 @@
 /** Every command's --help, read in-process (no server): each has a description and ends with an example. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -61,16 +61,37 @@ describe('team-roles --help', () => {
     });
   }
 
-  it('reading commands take --json', () => {
-    for (const name of ['status', 'history', 'list-members', 'plan']) {
-      const command = all.find(({ path }) => path.join(' ') === name)?.command;
+  it('every command takes --json (one JSON document on stdout)', () => {
+    const leaves = all.filter(({ command }) => command.commands.length === 0);
+    for (const { path, command } of leaves) {
       assert.ok(
-        command?.options.some((option) => option.long === '--json'),
-        name,
+        command.options.some((option) => option.long === '--json'),
+        `team-roles ${path.join(' ')} --json`,
       );
     }
-    const describe = all.find(({ path }) => path.join(' ') === 'schedule describe')?.command;
-    assert.ok(describe?.options.some((option) => option.long === '--json'));
+  });
+
+  it('groups the commands and takes the temporal CLI connection flags and --version', () => {
+    let text = '';
+    program.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
+    program.outputHelp();
+    const groups = [...text.matchAll(/^(\S[^\n]*):$/gm)].map((m) => m[1]);
+    assert.deepEqual(groups, [
+      'Options',
+      'Temporal connection (as the temporal CLI; TEMPORAL_* variables work too)',
+      'Rotation (the long-lived workflow of each role)',
+      'One-off jobs (the old scripts, run on the worker)',
+      'Schedules',
+      'Servers',
+      'Commands',
+      'Example',
+    ]);
+    for (const flag of ['--address', '--namespace', '--profile', '--env', '--env-file', '--version']) {
+      assert.ok(
+        program.options.some((option) => option.long === flag),
+        flag,
+      );
+    }
   });
 
   it('works from the command line: exit 0, help on stdout', async function () {
@@ -78,6 +99,12 @@ describe('team-roles --help', () => {
     const outcome = await runCli(['create-bulk-events', '--help'], { ...process.env, NO_COLOR: '1' });
     assert.equal(outcome.code, 0, outcome.stderr);
     assert.match(outcome.stdout, /-d, --date <date>/);
+    assert.match(outcome.stdout, /--first <name>/);
+    const version = await runCli(['--version'], { ...process.env, NO_COLOR: '1' });
+    assert.equal(
+      version.stdout,
+      `${(JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`,
+    );
     assert.match(outcome.stdout, /Examples:\n {2}\$ team-roles create-bulk-events support-triager --dry-run/);
   });
 });

@@ -64,9 +64,10 @@ describe('team-roles jobs (CLI against the dev server)', function () {
         ['2', 'Ben', 'U0BEN00002'],
       ]);
       assertOk(json);
+      // The old script's dictionary (display name to Slack ID, in order), as the CLI prints every --json document.
       assert.equal(
         json.stdout,
-        '{"Ava":"U0AVA00001","Ben":"U0BEN00002","Chloe":"U0CHLOE003","Dan":"U0DAN00004","Ella":"U0ELLA0005","Finn":"U0FINN0006","Grace":"U0GRACE007"}\n',
+        `${JSON.stringify({ Ava: 'U0AVA00001', Ben: 'U0BEN00002', Chloe: 'U0CHLOE003', Dan: 'U0DAN00004', Ella: 'U0ELLA0005', Finn: 'U0FINN0006', Grace: 'U0GRACE007' }, null, 2)}\n`,
       );
       assertError(
         unknown,
@@ -85,12 +86,25 @@ describe('team-roles jobs (CLI against the dev server)', function () {
         '4',
         '-d',
         '2030-01-01',
-        '-m',
+        '--first',
         'Ben',
         '--dry-run',
       ]);
       assertOk(outcome);
       assert.match(outcome.stdout, /starting 2030-01-02 with Ben, as asked:/);
+      // The old scripts' -m is who serves now: the same events start with the member after Ben.
+      const old = await bed.cli(['create-bulk-events', ROLE, '-n', '2', '-d', '2030-01-01', '-m', 'Ben', '--dry-run']);
+      assertOk(old);
+      assert.match(old.stdout, /starting 2030-01-02 after Ben, who serves now: Chloe takes the first event:/);
+      assert.deepEqual(tableRows(old.stdout).slice(1), [
+        ['1', 'Chloe (U0CHLOE003)', '2030-01-02', '2030-01-16', 'create'],
+        ['2', 'Dan (U0DAN00004)', '2030-01-09', '2030-01-23', 'create'],
+      ]);
+      assertError(
+        await bed.cli(['create-bulk-events', ROLE, '-d', '2030-01-01', '-m', 'Ben', '--first', 'Chloe', '--dry-run']),
+        2,
+        /-m\/--team-member \(who serves now\) and --first \(who takes the first event\) say the same thing two ways/,
+      );
       assert.deepEqual(tableRows(outcome.stdout).slice(1), [
         ['1', 'Ben (U0BEN00002)', '2030-01-02', '2030-01-16', 'create'],
         ['2', 'Chloe (U0CHLOE003)', '2030-01-09', '2030-01-23', 'create'],
@@ -106,7 +120,7 @@ describe('team-roles jobs (CLI against the dev server)', function () {
     });
 
     it('--yes creates them; a second run creates nothing twice; another member replaces them in place', async () => {
-      const args = ['create-bulk-events', ROLE, '-n', '4', '-d', '2030-01-02', '-m', 'Ben', '--yes'];
+      const args = ['create-bulk-events', ROLE, '-n', '4', '-d', '2030-01-02', '--first', 'Ben', '--yes'];
       const first = await bed.cli([...args, '--json']);
       assertOk(first);
       const job = JSON.parse(first.stdout) as JobJson<Events>;
@@ -140,7 +154,17 @@ describe('team-roles jobs (CLI against the dev server)', function () {
       assert.match(second.stdout, /All 4 event\(s\) are already in the calendar: nothing to do\.\n$/);
       assert.equal(events('2030').length, 4);
 
-      const replaced = await bed.cli(['create-bulk-events', ROLE, '-n', '2', '-d', '2030-01-02', '-m', 'Dan', '--yes']);
+      const replaced = await bed.cli([
+        'create-bulk-events',
+        ROLE,
+        '-n',
+        '2',
+        '-d',
+        '2030-01-02',
+        '--first',
+        'Dan',
+        '--yes',
+      ]);
       assertOk(replaced);
       assert.deepEqual(
         tableRows(replaced.stdout)
@@ -176,8 +200,17 @@ describe('team-roles jobs (CLI against the dev server)', function () {
 
     it("defaults to a year's worth: 52 weekly events (with progress), 12 monthly ones", async () => {
       const [weekly, monthly] = await Promise.all([
-        bed.cli(['create-bulk-events', ROLE, '-d', '2034-01-04', '-m', 'Ava', '--yes', '--json']),
-        bed.cli(['create-bulk-events', 'meeting-facilitator', '-d', '2034-01-15', '-m', 'Ava', '--dry-run', '--json']),
+        bed.cli(['create-bulk-events', ROLE, '-d', '2034-01-04', '--first', 'Ava', '--yes', '--json']),
+        bed.cli([
+          'create-bulk-events',
+          'meeting-facilitator',
+          '-d',
+          '2034-01-15',
+          '--first',
+          'Ava',
+          '--dry-run',
+          '--json',
+        ]),
       ]);
       assertOk(weekly);
       const job = JSON.parse(weekly.stdout) as JobJson<Events>;
@@ -207,7 +240,7 @@ describe('team-roles jobs (CLI against the dev server)', function () {
 
   describe('delete-bulk-events', () => {
     it("shows what it would delete, deletes from the date on only (old scripts' events too), then nothing", async () => {
-      assertOk(await bed.cli(['create-bulk-events', ROLE, '-n', '5', '-d', '2031-01-01', '-m', 'Ava', '--yes']));
+      assertOk(await bed.cli(['create-bulk-events', ROLE, '-n', '5', '-d', '2031-01-01', '--first', 'Ava', '--yes']));
       bed.sandbox.calendar.seedEvent({ summary: 'Support Steward: Ben', start: '2031-03-05', end: '2031-03-19' });
       const before = events('2031');
       assert.equal(before.length, 6);
@@ -249,8 +282,8 @@ describe('team-roles jobs (CLI against the dev server)', function () {
         bed.cli(['delete-bulk-events', ROLE, '-d', 'yesterday', '--yes']),
       ]);
       const [noMember, noDate, notADate, zero, unknown, deleteDate] = outcomes;
-      assertError(noMember, 2, /-d\/--date and -m\/--team-member go together: give both/);
-      assertError(noDate, 2, /-d\/--date and -m\/--team-member go together/);
+      assertError(noMember, 2, /-d\/--date and -m\/--team-member \(or --first\) go together: give both/);
+      assertError(noDate, 2, /-d\/--date and -m\/--team-member \(or --first\) go together/);
       assertError(notADate, 2, /--date: "2032-13-07" is not a date \(expected YYYY-MM-DD/);
       assertError(zero, 2, /--n-events must be a whole number from 1 to 520 \(got "0"\)/);
       assertError(
@@ -283,7 +316,7 @@ describe('team-roles jobs (CLI against the dev server)', function () {
 
   describe('on a terminal', () => {
     it('asks, "no" by default: Enter changes nothing, "y" goes ahead with a progress bar', async function () {
-      const args = ['create-bulk-events', ROLE, '-n', '3', '-d', '2035-01-03', '-m', 'Ava'];
+      const args = ['create-bulk-events', ROLE, '-n', '3', '-d', '2035-01-03', '--first', 'Ava'];
       const declined = bed.cliOnTerminal(args, '\r');
       if (!declined) return this.skip(); // no `script` on this machine
       const no = await declined;
@@ -327,7 +360,7 @@ describe('team-roles jobs (CLI against the dev server)', function () {
   });
 
   describe('create-standup', () => {
-    it('needs a running rotation, then points the standup at its incoming member (buddy: current)', async () => {
+    it('needs a running rotation, then points the standup at whom the last notice named, as the old script did', async () => {
       await bed.reset();
       assertError(await bed.cli(['create-standup', ROLE, '--yes']), 1, /not running: start it with `team-roles start/);
 
@@ -336,22 +369,28 @@ describe('team-roles jobs (CLI against the dev server)', function () {
         taskQueue: TASK_QUEUE,
         args: [{ role: ROLE, seed: { incoming: 'Ben', current: 'Ava' } }],
       });
-      await readyState(rotation);
+      const state = await readyState(rotation);
+      // Relative to now, not to the day of the week: after the prepare instant the notice for the next handover is
+      // out (it names Chloe, buddy Ben); before it, the standup still greets Ben (buddy Ava).
+      const noticeOut = Date.now() >= Date.parse(state.nextPrepareAt);
+      const [greets, buddy] = noticeOut ? ['Chloe', 'Ben'] : ['Ben', 'Ava'];
+      const ids: Record<string, string> = { Ava: 'U0AVA00001', Ben: 'U0BEN00002', Chloe: 'U0CHLOE003' };
       const dry = await bed.cli(['create-standup', ROLE, '--dry-run']);
       assertOk(dry);
       const shown = tableFields(dry.stdout);
-      assert.equal(shown.Greets, 'Ben (U0BEN00002)');
-      assert.equal(shown.Buddy, 'Ava (U0AVA00001)');
+      assert.equal(shown.Greets, `${greets} (${ids[greets]})`);
+      assert.equal(shown.Buddy, `${buddy} (${ids[buddy]})`);
       assert.equal(shown.Channel, '#support-freshdesk');
 
       const outcome = await bed.cli(['create-standup', ROLE, '--yes']);
       assertOk(outcome);
-      assert.match(outcome.stdout, /Standup #\d+ (created|updated) for Ben\.\n$/);
+      // After the prepare instant the rotation itself has pointed the standup at Chloe already.
+      assert.match(outcome.stdout, new RegExp(`Standup #\\d+ (created|updated|unchanged) for ${greets}\\.\n$`));
       const standup = bed.sandbox.geekbot.state.standups.find((s) => s.name === 'SupportTriager');
       assert.ok(standup);
-      assert.deepEqual(standup.users.map((u) => u.id).sort(), ['U0BEN00002', DEMO_MANAGER.id].sort());
-      assert.match(standup.questions[0]!.text, /<@U0BEN00002>/);
-      assert.match(standup.questions[0]!.text, /<@U0AVA00001>/);
+      assert.deepEqual(standup.users.map((u) => u.id).sort(), [ids[greets], DEMO_MANAGER.id].sort());
+      assert.match(standup.questions[0]!.text, new RegExp(`<@${ids[greets]}>`));
+      assert.match(standup.questions[0]!.text, new RegExp(`<@${ids[buddy]}>`));
       await rotation.terminate('test done');
     });
   });

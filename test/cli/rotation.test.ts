@@ -318,7 +318,10 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
         assert.equal(at.getUTCHours(), 10, time);
       }
 
-      assertOk(await bed.cli(['schedule', 'pause', ROLE, '--note', 'team offsite']));
+      // A change with --json prints the schedule as describe --json does, after the change.
+      const pausing = await bed.cli(['schedule', 'pause', ROLE, '--note', 'team offsite', '--json']);
+      assertOk(pausing);
+      assert.deepEqual(JSON.parse(pausing.stdout), await describeJson());
       const paused = await describeJson();
       assert.deepEqual([paused.paused, paused.note], [true, 'team offsite']);
       assertOk(await bed.cli(['schedule', 'unpause', ROLE]));
@@ -334,9 +337,21 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
       }
       assert.match(recent[0]?.workflowId ?? '', /^team-roles\/support-triager\/handover/);
 
-      const deleted = await bed.cli(['schedule', 'delete', ROLE]);
+      // Deleting asks first: without a terminal it needs --yes; on one, the default answer keeps the schedule.
+      assertError(await bed.cli(['schedule', 'delete', ROLE]), 2, /schedule delete asks for confirmation .*--yes/);
+      const kept = bed.cliOnTerminal(['schedule', 'delete', ROLE], '\r');
+      if (kept) {
+        const outcome = await kept;
+        assert.equal(outcome.code, 0, outcome.stdout);
+        assert.match(outcome.stdout, /Nothing was deleted\./);
+        assert.equal((await describeJson()).scheduleId, 'team-roles/support-triager/handover');
+      }
+      const deleted = await bed.cli(['schedule', 'delete', ROLE, '--yes', '--json']);
       assertOk(deleted);
-      assert.match(deleted.stdout, /^Deleted schedule team-roles\/support-triager\/handover\./);
+      assert.deepEqual(JSON.parse(deleted.stdout), {
+        scheduleId: 'team-roles/support-triager/handover',
+        deleted: true,
+      });
       assertError(
         await bed.cli(['schedule', 'describe', ROLE]),
         1,
@@ -370,7 +385,11 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
         2,
         /No member "Chleo" .*Did you mean Chloe \(U0CHLOE003\)\?.*team-roles list-members support-triagers/,
       );
-      assertError(await bed.cli(['start', ROLE, '--mode', 'cron']), 2, /--mode must be timer or schedule/);
+      assertError(
+        await bed.cli(['start', ROLE, '--mode', 'cron']),
+        2,
+        /option '--mode <mode>' argument 'cron' is invalid\. Allowed choices are timer, schedule\./,
+      );
       const description = await handle()
         .describe()
         .catch((err: unknown) => err);

@@ -79,12 +79,15 @@ describe('team-roles plan (CLI)', function () {
     entries.forEach(([name], i) => (results[name] = outcomes[i] as Outcome));
   });
 
-  it('prints exactly one compact JSON array with --json', () => {
+  it('prints exactly one JSON array with --json, in the shape of `history --json`', () => {
     assert.equal(results.json.code, 0, results.json.stderr);
-    assert.equal(
-      results.json.stdout,
-      '[{"member":"Person C","start":"2023-03-29","end":"2023-04-12"},{"member":"Person D","start":"2023-04-05","end":"2023-04-19"},{"member":"Person E","start":"2023-04-12","end":"2023-04-26"}]\n',
-    );
+    const member = (name: string) => ({ id: name, name });
+    const turns = [
+      { member: member('Person C'), start: '2023-03-29', end: '2023-04-12' },
+      { member: member('Person D'), start: '2023-04-05', end: '2023-04-19' },
+      { member: member('Person E'), start: '2023-04-12', end: '2023-04-26' },
+    ];
+    assert.equal(results.json.stdout, `${JSON.stringify(turns, null, 2)}\n`);
     assert.equal(results.json.stderr, '');
   });
 
@@ -114,16 +117,17 @@ describe('team-roles plan (CLI)', function () {
   });
 
   it('monthly role: a year of turns by default; members may carry Slack IDs', () => {
-    const turns = JSON.parse(results.monthly.stdout) as { member: string; start: string; end: string }[];
+    type Turn = { member: { id: string; name: string }; start: string; end: string };
+    const turns = JSON.parse(results.monthly.stdout) as Turn[];
     assert.equal(turns.length, 12);
-    assert.deepEqual(turns[0], { member: 'Cleo', start: '2023-04-01', end: '2023-05-01' });
-    assert.deepEqual(turns[1], { member: 'Ann', start: '2023-05-01', end: '2023-06-01' });
+    assert.deepEqual(turns[0], { member: { id: 'U3', name: 'Cleo' }, start: '2023-04-01', end: '2023-05-01' });
+    assert.deepEqual(turns[1], { member: { id: 'U1', name: 'Ann' }, start: '2023-05-01', end: '2023-06-01' });
   });
 
   it('plans from today (UTC) by default', () => {
-    const [turn] = JSON.parse(results.today.stdout) as { member: string; start: string }[];
+    const [turn] = JSON.parse(results.today.stdout) as { member: { name: string }; start: string }[];
     const today = new Date().toISOString().slice(0, 10);
-    assert.equal(turn?.member, 'Ann');
+    assert.equal(turn?.member.name, 'Ann');
     assert.ok(turn.start >= today && new Date(`${turn.start}T00:00:00Z`).getUTCDay() === 3, turn.start);
   });
 

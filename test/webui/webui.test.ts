@@ -1,13 +1,18 @@
 // "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (Debian's
 // Chromium driven by playwright-core) against the dev server's own Web UI.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevServer } from '../../src/servers/environments';
-import { roleWorkflowId } from '../../src/shared';
-import type { roleWorkflow } from '../../src/workflows';
+import { getRole, roleTimeZone } from '../../src/domain/config';
+import { zonedInstantText } from '../../src/domain/format';
+import { webUiOf } from '../../src/client/webui';
+import { jobTexts, roleWorkflowStart } from '../../src/starts';
+import type { jobWorkflow, roleWorkflow } from '../../src/workflows';
+import { jobWorkflowId, type JobInput } from '../../src/workflows/jobs-shared';
 import { readyState, roleBed, type RoleBed } from '../workflow/harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -34,6 +39,8 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
   let browser: Browser;
   let uiUrl: string;
   let stopWorker: () => Promise<void>;
+  let timeZone: string;
+  let nextHandoverAt: string;
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -49,12 +56,14 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
       worker.shutdown();
       await running;
     };
+    // Started as `team-roles start` starts it (its summary and details), on the bed's task queue.
+    const role = getRole(bed.settings, 'support-triager');
+    timeZone = roleTimeZone(bed.settings, role);
     const handle = await env.client.workflow.start<typeof roleWorkflow>('roleWorkflow', {
-      workflowId: roleWorkflowId('support-triager'),
+      ...roleWorkflowStart({ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }, role, timeZone),
       taskQueue: bed.taskQueue,
-      args: [{ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }],
     });
-    await readyState(handle);
+    nextHandoverAt = (await readyState(handle)).nextHandoverAt;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -83,6 +92,38 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
     await page.screenshot({ path: path.join(ARTIFACTS, 'webui-state-query.png'), fullPage: true });
   });
 
+  it("tells what the workflow is without a query: its summary, details, and current details in the role's zone", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${uiUrl}/namespaces/default/workflows`);
+    await page.getByText('team-roles/support-triager').first().click();
+    await page.getByText('User Metadata', { exact: true }).click();
+    // The UI renders each Markdown text in a frame of its own.
+    const summary = 'Support Triager rotation (support-triager): handover every Wed at 10:00 (UTC)';
+    const when = zonedInstantText(nextHandoverAt, timeZone);
+    const details = `incoming Ben, current Ava; next handover ${when}`;
+    const text = await framesTextOnceItShows(page, [
+      summary,
+      'rotation of the Slack user group support-triagers',
+      details,
+    ]);
+    assert.ok(text.includes(summary));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'webui-summary.png'), fullPage: true });
+
+    // A one-off job says what it does too, at the address the CLI prints for it.
+    const input: JobInput = { kind: 'list-members', usergroup: 'support-triagers' };
+    const job = await env.client.workflow.start<typeof jobWorkflow>('jobWorkflow', {
+      workflowId: jobWorkflowId('list-members', 'support-triagers', randomUUID()),
+      taskQueue: bed.taskQueue,
+      args: [input],
+      ...jobTexts(input),
+    });
+    await job.result();
+    const ui = webUiOf({ TEMPORAL_UI_URL: uiUrl }, { address: env.address, namespace: 'default' });
+    await page.goto(ui!.workflow(job.workflowId, job.firstExecutionRunId));
+    await page.getByText('User Metadata', { exact: true }).click();
+    await framesTextOnceItShows(page, ['List the members of the Slack user group support-triagers']);
+  });
+
   it('shows the search attributes, and a dashboard query by TeamRole finds the rotation', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${uiUrl}/namespaces/default/workflows`);
@@ -100,6 +141,25 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
     await page.getByText('team-roles/support-triager').first().waitFor({ timeout: 30_000 });
   });
 });
+
+/** The visible text of the page and its frames, once it contains every one of `needles`. */
+async function framesTextOnceItShows(page: Page, needles: string[]): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const texts = await Promise.all(
+      page.frames().map((frame) =>
+        frame
+          .locator('body')
+          .innerText({ timeout: 2_000 })
+          .catch(() => ''),
+      ),
+    );
+    const text = texts.join('\n').replace(/\s+/g, ' ');
+    if (needles.every((needle) => text.includes(needle))) return text;
+    if (Date.now() > deadline) throw new Error(`the Web UI never showed ${JSON.stringify(needles)}; it shows: ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
 
 /** The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). */
 async function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {

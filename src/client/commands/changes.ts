@@ -19,7 +19,8 @@ import {
 import { UsageError } from '../errors';
 import { failureError } from '../failures';
 import { out, printJson, stateText } from '../output';
-import { ANSWER_TIMEOUT_MS, roleContext, runningRole, sendUpdate, withSession } from '../session';
+import { runningRotation } from '../roles';
+import { ANSWER_TIMEOUT_MS, sendUpdate, withSession } from '../session';
 import { dateOption, examples, type JsonOption } from './common';
 
 /** Sends one update to the role's running workflow and prints the state it returns. */
@@ -29,9 +30,9 @@ async function change(
   opts: JsonOption,
   send: (handle: WorkflowHandle) => Promise<RoleStateView>,
 ): Promise<void> {
-  const ctx = roleContext(roleName);
   await withSession(async (session) => {
-    const handle = await runningRole(session, roleName);
+    // The configuration comes from the rotation itself (its `config` query): no local file needed.
+    const { handle, ctx } = await runningRotation(session, roleName);
     let state: RoleStateView;
     try {
       // Sent again if it reaches a run that is just continuing as new: the new run takes it.

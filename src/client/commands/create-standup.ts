@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import type { Member } from '../../domain/types';
+import type { RoleStateView } from '../../shared';
+import { CliError } from '../errors';
 import { requireAnswerable, runJob, type ConfirmOptions } from '../jobs';
 import { fields, memberText } from '../output';
-import { readState, roleContext, runningRole, withSession } from '../session';
-import { CliError } from '../errors';
+import { runningRotation } from '../roles';
+import { readState, withSession } from '../session';
 import { examples } from './common';
 
 /** `team-roles create-standup <role>`: the old create-standup script, as a job on the worker. */
@@ -11,7 +14,7 @@ export function registerCreateStandupCommand(program: Command): void {
     .command('create-standup')
     .summary('Point the Geekbot standup (job)')
     .description(
-      "Create or update the role's Geekbot standup so it greets the rotation's incoming member (runs on the worker).",
+      "Create or update the role's Geekbot standup so it greets whom the rotation's last notice named (runs on the worker).",
     )
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--yes', 'go ahead without asking')
@@ -19,27 +22,22 @@ export function registerCreateStandupCommand(program: Command): void {
     .option('--json', 'print { workflowId, preview, result } as JSON')
     .addHelpText(
       'after',
-      '\nThe rotation points the standup at the next member by itself before each handover; this is for repairs.\n' +
+      '\nAs the old script did after the weekly update: from the notice before a handover (the prepare step) until\n' +
+        'that handover, the standup greets the member who takes over then (buddy: the one about to be current);\n' +
+        'otherwise the incoming member (buddy: current). The rotation does this by itself; this is for repairs.\n' +
         examples('team-roles create-standup support-triager', 'team-roles create-standup support-triager --yes'),
     )
     .action(async (roleName: string, opts: ConfirmOptions) => {
-      const ctx = roleContext(roleName);
       requireAnswerable('create-standup', opts);
       await withSession(async (session) => {
-        const state = await readState(session, await runningRole(session, roleName));
-        const incoming = ctx.role.slots === 2 ? state.incoming : state.current;
-        const buddy = ctx.role.slots === 2 ? state.current : null;
+        const { handle, ctx } = await runningRotation(session, roleName);
+        const state = await readState(session, handle);
+        const { incoming, buddy } = standupTarget(state, ctx.role.slots);
         if (!incoming) {
           throw new CliError(
             `Nobody serves ${roleName} yet, so the standup has nobody to greet: set someone with \`team-roles override ${roleName}\`.`,
           );
         }
-        const notes =
-          Date.now() >= Date.parse(state.nextPrepareAt) && state.next && state.next.id !== incoming.id
-            ? [
-                `the rotation may already have pointed the standup at ${memberText(state.next)} for the handover at ${state.nextHandoverAt}; this points it back at ${memberText(incoming)}.`,
-              ]
-            : [];
         await runJob(
           session,
           { kind: 'create-standup', role: roleName, incoming, buddy, standupId: state.standupId },
@@ -60,10 +58,27 @@ export function registerCreateStandupCommand(program: Command): void {
               result.outcome === 'done'
                 ? `Standup #${result.standupId} ${result.action} for ${incoming.name}.`
                 : 'Nothing was changed.',
-            notes: () => notes,
           },
           opts,
         );
       }, roleName);
     });
+}
+
+/**
+ * Whom the standup greets now, as the rotation's own notices have it. The old scripts moved `incoming` to the next
+ * member at their weekly run before the handover, and create-standup greeted that `incoming`; here the prepare step
+ * plays that run's part, so from the next prepare instant on the standup greets `next` (the buddy being the one
+ * about to be current), before it the member who took over last.
+ */
+export function standupTarget(
+  state: RoleStateView,
+  slots: 1 | 2,
+  now = Date.now(),
+): { incoming: Member | null; buddy: Member | null } {
+  const noticeSent = now >= Date.parse(state.nextPrepareAt) && state.next !== null;
+  if (slots === 1) return { incoming: noticeSent ? state.next : state.current, buddy: null };
+  return noticeSent
+    ? { incoming: state.next, buddy: state.incoming }
+    : { incoming: state.incoming, buddy: state.current };
 }

@@ -16,7 +16,8 @@ import {
 import { UsageError } from '../errors';
 import { requireAnswerable, runJob, type ConfirmOptions, type JobView } from '../jobs';
 import { memberText, table } from '../output';
-import { roleContext, stateIfRunning, withSession, type RoleContext } from '../session';
+import { rotationIfRunning, type RoleContext } from '../roles';
+import { withSession } from '../session';
 import { countOption, dateOption, examples } from './common';
 
 type CreateKind = 'create-next-event' | 'create-bulk-events';
@@ -27,6 +28,7 @@ interface BulkOptions extends ConfirmOptions {
   nEvents?: string;
   date?: string;
   teamMember?: string;
+  first?: string;
 }
 
 const CONFIRM_HELP =
@@ -49,9 +51,8 @@ export function registerEventCommands(program: Command): void {
         examples('team-roles create-next-event support-triager --yes'),
     )
     .action(async (roleName: string, opts: ConfirmOptions) => {
-      const ctx = roleContext(roleName);
       requireAnswerable('create-next-event', opts);
-      await createEvents(ctx, { kind: 'create-next-event', role: roleName }, opts);
+      await createEvents(roleName, { kind: 'create-next-event', role: roleName }, opts);
     });
 
   program
@@ -60,38 +61,57 @@ export function registerEventCommands(program: Command): void {
     .description("Create a series of the role's events in the Google Calendar (runs on the worker).")
     .argument('<role>', 'role name, e.g. support-triager')
     .option('-n, --n-events <n>', "number of events (default a year's worth: 52 weekly, 12 monthly)")
-    .option('-d, --date <date>', 'start from this date, YYYY-MM-DD, moved to the next handover date (needs -m)')
-    .option('-m, --team-member <name>', 'who takes the first event (needs -d)')
+    .option(
+      '-d, --date <date>',
+      'start from this date, YYYY-MM-DD, moved to the next handover date (needs -m or --first)',
+    )
+    .option(
+      '-m, --team-member <name>',
+      'the member serving now, as in the old scripts: the first event goes to the member after them (needs -d)',
+    )
+    .option('--first <name>', 'the member who takes the first event (needs -d)')
     .option('--yes', 'go ahead without asking')
     .option('--dry-run', 'only show the events it would create')
     .option('--json', 'print { workflowId, preview, result } as JSON')
     .addHelpText(
       'after',
-      '\nWithout -d/-m the series continues after the last event from today on; with no such event, after the\n' +
-        'running rotation, else from today with the first member.\n' +
+      '\nWithout -d the series continues after the last event from today on; with no such event, after the\n' +
+        'running rotation, else from today with the first member. The table names who takes each event.\n' +
         CONFIRM_HELP +
         examples(
           'team-roles create-bulk-events support-triager --dry-run',
-          'team-roles create-bulk-events support-triager -n 26 -d 2027-01-06 -m Ben --yes',
+          'team-roles create-bulk-events support-triager -d 2027-01-06 -m Sarah     # Sarah serves now: the member after her first',
+          'team-roles create-bulk-events support-triager -n 26 -d 2027-01-06 --first Ben --yes',
         ),
     )
     .action(async (roleName: string, opts: BulkOptions) => {
-      const ctx = roleContext(roleName);
-      if ((opts.date === undefined) !== (opts.teamMember === undefined)) {
+      if (opts.teamMember !== undefined && opts.first !== undefined) {
         throw new UsageError(
-          '-d/--date and -m/--team-member go together: give both, or neither to continue after the last event.',
+          '-m/--team-member (who serves now) and --first (who takes the first event) say the same thing two ways: give one.',
+        );
+      }
+      const member = opts.first ?? opts.teamMember;
+      if ((opts.date === undefined) !== (member === undefined)) {
+        throw new UsageError(
+          '-d/--date and -m/--team-member (or --first) go together: give both, or neither to continue after the last event.',
         );
       }
       const count = opts.nEvents === undefined ? undefined : countOption(opts.nEvents, '--n-events', 1, MAX_JOB_TURNS);
       const date = opts.date === undefined ? undefined : dateOption(opts.date, '--date');
       requireAnswerable('create-bulk-events', opts);
+      const start: CreateEventsJob['start'] =
+        date === undefined
+          ? undefined
+          : opts.first !== undefined
+            ? { date, member: opts.first }
+            : { date, after: opts.teamMember as string };
       const input: CreateEventsJob = {
         kind: 'create-bulk-events',
         role: roleName,
         ...(count !== undefined ? { count } : {}),
-        ...(date !== undefined && opts.teamMember ? { start: { date, member: opts.teamMember } } : {}),
+        ...(start ? { start } : {}),
       };
-      await createEvents(ctx, input, opts);
+      await createEvents(roleName, input, opts);
     });
 
   program
@@ -110,41 +130,44 @@ export function registerEventCommands(program: Command): void {
         examples('team-roles delete-bulk-events support-triager -d 2027-01-01 --dry-run'),
     )
     .action(async (roleName: string, opts: ConfirmOptions & { date?: string }) => {
-      const ctx = roleContext(roleName);
       const from = opts.date === undefined ? undefined : dateOption(opts.date, '--date');
       requireAnswerable('delete-bulk-events', opts);
       await withSession(async (session) => {
-        const state = await stateIfRunning(session, roleName);
+        const running = await rotationIfRunning(session, roleName);
         await runJob(
           session,
           { kind: 'delete-bulk-events', role: roleName, ...(from !== undefined ? { from } : {}) },
           roleName,
-          deleteView(ctx, state),
+          deleteView(roleName, running),
           opts,
         );
       }, roleName);
     });
 }
 
-async function createEvents(ctx: RoleContext, input: CreateEventsJob, opts: ConfirmOptions): Promise<void> {
+async function createEvents(roleName: string, input: CreateEventsJob, opts: ConfirmOptions): Promise<void> {
   await withSession(async (session) => {
-    const state = await stateIfRunning(session, ctx.name);
+    // The role's configuration comes from its running rotation; without one the job reads the worker's itself.
+    const running = await rotationIfRunning(session, roleName);
     // With no events to continue from, the job continues the running rotation (as the old scripts read team-roles.json).
-    const job: CreateEventsJob = state ? { ...input, fallback: fallbackFrom(ctx, state) } : input;
+    const job: CreateEventsJob = running ? { ...input, fallback: fallbackFrom(running.ctx, running.state) } : input;
     const view: JobView<CreateKind> = {
-      render: (preview) => renderTurns(ctx, preview),
+      render: (preview) => renderTurns(roleName, preview),
       question: (preview) => `Write ${pendingOf(preview).length} event(s) to the calendar?`,
       summary: (result) => summary(result),
-      notes: (preview) => (state ? rewriteNote(ctx, preview) : []),
+      notes: (preview) => (running ? rewriteNote(running.ctx, preview) : []),
     };
-    await runJob(session, job, ctx.name, view, opts);
-  }, ctx.name);
+    await runJob(session, job, roleName, view, opts);
+  }, roleName);
 }
 
-function deleteView(ctx: RoleContext, state: RoleStateView | null): JobView<'delete-bulk-events'> {
+function deleteView(
+  roleName: string,
+  running: { state: RoleStateView; ctx: RoleContext } | null,
+): JobView<'delete-bulk-events'> {
   return {
     render: (preview) => {
-      const heading = `${preview.title} events starting on or after ${preview.from} (${ctx.name})`;
+      const heading = `${preview.title} events starting on or after ${preview.from} (${roleName})`;
       if (preview.events.length === 0) return `${heading}: none.`;
       const rows = preview.events.map((e, i) => [
         i + 1,
@@ -166,9 +189,9 @@ function deleteView(ctx: RoleContext, state: RoleStateView | null): JobView<'del
     },
     // The rotation tops its horizon up again at its next prepare: deleting within it only lasts until then.
     notes: (preview) =>
-      state && preview.events.length > 0
+      running && preview.events.length > 0
         ? [
-            `the ${ctx.name} rotation is running: at its next prepare (${state.nextPrepareAt}) it writes the next ${ctx.settings.calendarHorizonMonths} months of events again.`,
+            `the ${roleName} rotation is running: at its next prepare (${running.state.nextPrepareAt}) it writes the next ${running.ctx.config.calendarHorizonMonths} months of events again.`,
           ]
         : [],
   };
@@ -191,10 +214,10 @@ function actionText(turn: PlannedTurn): string {
   return 'create';
 }
 
-function renderTurns(ctx: RoleContext, preview: CreatePreview): string {
+function renderTurns(roleName: string, preview: CreatePreview): string {
   const rows = preview.turns.map((turn, i) => [i + 1, memberText(turn.member), turn.start, turn.end, actionText(turn)]);
   return (
-    `${preview.title} events (${ctx.name}), ${preview.basis}:\n` +
+    `${preview.title} events (${roleName}), ${preview.basis}:\n` +
     table(['#', 'Member', 'Start', 'End (exclusive)', 'Action'], rows) +
     preview.warnings.map((w) => `\nwarning: ${w}`).join('')
   );
@@ -212,10 +235,10 @@ function summary(result: CreateResult): string {
 function rewriteNote(ctx: RoleContext, preview: CreatePreview): string[] {
   const today = handoverDateOf(ctx.role, ctx.timeZone, new Date());
   const horizon = DateTime.fromISO(today, { zone: 'UTC' })
-    .plus({ months: ctx.settings.calendarHorizonMonths })
+    .plus({ months: ctx.config.calendarHorizonMonths })
     .toISODate();
   if (!horizon || !pendingOf(preview).some((turn) => turn.start < horizon)) return [];
   return [
-    `the ${ctx.name} rotation is running and keeps the calendar's next ${ctx.settings.calendarHorizonMonths} months in line with its own plan at each prepare: events written here before ${horizon} that differ from it will be changed back.`,
+    `the ${ctx.name} rotation is running and keeps the calendar's next ${ctx.config.calendarHorizonMonths} months in line with its own plan at each prepare: events written here before ${horizon} that differ from it will be changed back.`,
   ];
 }

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { toTeamRolesFile } from '../../domain';
 import { CliError } from '../errors';
-import { memberText, out, warn } from '../output';
-import { stateIfRunning, teamSettings, withSession } from '../session';
+import { memberText, out, printJson, warn } from '../output';
+import { rotationIfRunning, teamSettings } from '../roles';
+import { withSession } from '../session';
 import { examples, type JsonOption } from './common';
 
 /** `team-roles export-roles`: the old team-roles.json, from the running rotations. */
@@ -13,20 +14,20 @@ export function registerExportRolesCommand(program: Command): void {
     .summary('Write the old team-roles.json')
     .description("Write the old scripts' team-roles.json from the running rotations (who serves each role now).")
     .option('--out <file>', 'write to this file instead of printing')
-    .option('--json', 'print compact JSON on one line')
+    .option('--json', "print the file as JSON in the CLI's --json style (2-space indent)")
     .addHelpText(
       'after',
-      "\nstandup_manager comes from this machine's configuration (TEAM_ROLES_CONFIG); meeting_facilitator is included\n" +
-        'when that rotation is running.\n' +
+      "\nstandup_manager comes from the worker's configuration (as the running rotation reports it);\n" +
+        'meeting_facilitator is included when that rotation is running. As the old file after its weekly run, it\n' +
+        'names who serves now (not who takes over at the next handover).\n' +
         examples('team-roles export-roles --out team-roles.json'),
     )
     .action(async (opts: JsonOption & { out?: string }) => {
-      const settings = teamSettings();
       await withSession(async (session) => {
-        const triager = settings.roles['support-triager'] ? await stateIfRunning(session, 'support-triager') : null;
-        const facilitator = settings.roles['meeting-facilitator']
-          ? await stateIfRunning(session, 'meeting-facilitator')
-          : null;
+        const triagerRun = await rotationIfRunning(session, 'support-triager');
+        const facilitatorRun = await rotationIfRunning(session, 'meeting-facilitator');
+        const triager = triagerRun?.state ?? null;
+        const facilitator = facilitatorRun?.state ?? null;
         if (!triager && !facilitator) {
           throw new CliError(
             'No rotation is running, so there is nothing to export: start one with `team-roles start support-triager`.',
@@ -34,12 +35,16 @@ export function registerExportRolesCommand(program: Command): void {
         }
         if (!triager)
           warn('the support-triager rotation is not running: its incoming and current are written as null.');
+        // The worker's setting, as the rotation recorded it; runs from before it was recorded: this machine's.
+        const manager = (triagerRun ?? facilitatorRun)?.ctx.config.standupManager;
         const file = toTeamRolesFile({
-          standupManager: settings.standupManager,
+          standupManager: manager !== undefined ? manager : teamSettings().standupManager,
           supportTriager: triager,
           ...(facilitator ? { meetingFacilitator: facilitator } : {}),
         });
-        const text = opts.json ? JSON.stringify(file) : JSON.stringify(file, null, 4);
+        if (opts.json && !opts.out) return printJson(file);
+        // The old file's own layout (4-space indent), as the old scripts wrote it.
+        const text = JSON.stringify(file, null, 4);
         if (!opts.out) return out(text);
         try {
           writeFileSync(opts.out, `${text}\n`);
@@ -48,6 +53,7 @@ export function registerExportRolesCommand(program: Command): void {
             `Cannot write ${opts.out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): choose another --out path.`,
           );
         }
+        if (opts.json) return printJson({ out: opts.out, file });
         const who = triager
           ? `support-triager incoming ${memberText(triager.incoming)}, current ${memberText(triager.current)}`
           : 'support-triager not running';

@@ -21,7 +21,7 @@ export function registerListMembersCommand(program: Command, io: ListMembersIo =
     .summary("A Slack group's members (job)")
     .description('List the members of a Slack user group and their Slack IDs, in rotation order (runs on the worker).')
     .argument('<usergroup>', 'the Slack user group handle, e.g. support-triagers')
-    .option('--json', 'print compact JSON { "display name": "U…" } as the old script did')
+    .option('--json', 'print { "display name": "U…" } in rotation order, the dictionary the old script printed')
     .addHelpText(
       'after',
       '\nThe worker reads Slack with its own SLACK_BOT_TOKEN: this machine needs only Temporal access.\n' +
@@ -32,7 +32,7 @@ export function registerListMembersCommand(program: Command, io: ListMembersIo =
       await withSession(
         async (session) => {
           const { members } = await runJob(session, { kind: 'list-members', usergroup }, usergroup, null);
-          if (opts.json) return print(JSON.stringify(membersByName(members)));
+          if (opts.json) return print(JSON.stringify(membersByName(members), null, 2));
           if (members.length === 0) return print(`The Slack user group ${usergroup} has no members.`);
           print(
             table(

@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import {
-  ConfigError,
-  DEFAULT_SETTINGS,
   findMember,
-  getRole,
   parseIsoDate,
-  parseSettings,
   planTurns,
   RotationError,
   type Member,
@@ -14,6 +10,8 @@ import {
   type Turn,
 } from '../../domain';
 import { UsageError } from '../errors';
+import { printJson } from '../output';
+import { localRoleContext } from '../roles';
 
 interface PlanOptions {
   members?: string;
@@ -35,16 +33,19 @@ export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
     .summary('Coming turns, offline')
-    .description('Show who takes the coming turns of a role (offline: no Slack, no Temporal).')
+    .description(
+      "Show who takes the coming turns of a role (offline: no Slack, no Temporal; the role from this machine's TEAM_ROLES_CONFIG).",
+    )
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--members <list>', 'comma-separated members in the group: "Name" or "Name=U123"')
     .option('--after <member>', 'the member of the latest turn (default: the first member starts)')
     .option('--from <date>', 'plan from the first handover on/after this date, YYYY-MM-DD (default: today, UTC)')
     .option('--count <n>', 'number of turns (default: a year, 52 weekly or 12 monthly)')
-    .option('--json', 'print one JSON array of {member, start, end}')
+    .option('--json', 'print the turns as a JSON array of {member: {id, name}, start, end}')
     .addHelpText('after', EXAMPLE)
     .action((roleName: string, opts: PlanOptions) => {
-      const role = lookupRole(roleName);
+      // Offline, so the role comes from this machine's configuration (the shipped roles, or TEAM_ROLES_CONFIG).
+      const role = localRoleContext(roleName).role;
       if (opts.members === undefined) {
         throw new UsageError(
           'pass the group with --members "Name,Name=U123,..." (reading it from Slack is not available yet)',
@@ -59,17 +60,9 @@ export function registerPlanCommand(program: Command): void {
       const from = usage(() => parseIsoDate(opts.from ?? new Date().toISOString().slice(0, 10)));
       const count = parseCount(opts.count, role);
       const turns = usage(() => planTurns(role, members, after, from, count));
-      process.stdout.write(opts.json ? `${JSON.stringify(turns.map(toJson))}\n` : renderTable(roleName, role, turns));
+      if (opts.json) printJson(turns);
+      else process.stdout.write(renderTable(roleName, role, turns));
     });
-}
-
-function lookupRole(name: string): RoleConfig {
-  try {
-    return getRole(parseSettings(DEFAULT_SETTINGS), name);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
 }
 
 /** Runs a domain call; its `RotationError` is the operator's mistake, reported as a usage error. */
@@ -107,10 +100,6 @@ function parseCount(text: string | undefined, role: RoleConfig): number {
   if (!(count >= 1 && count <= 10_000))
     throw new UsageError(`--count must be a whole number from 1 to 10000 (got "${text}")`);
   return count;
-}
-
-function toJson(turn: Turn): { member: string; start: string; end: string } {
-  return { member: turn.member.name, start: turn.start, end: turn.end };
 }
 
 function renderTable(roleName: string, role: RoleConfig, turns: Turn[]): string {

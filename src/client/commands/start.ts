@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
@@ -9,12 +9,15 @@ import {
   type Member,
   type TeamRolesFileRole,
 } from '../../domain';
-import { roleWorkflowId, TASK_QUEUE, TeamRoleAttribute, type HandoverMode, type RoleWorkflowInput } from '../../shared';
+import { roleWorkflowId, type HandoverMode, type RoleWorkflowInput } from '../../shared';
+import { roleWorkflowStart } from '../../starts';
 import type { roleWorkflow } from '../../workflows/role';
 import { UsageError } from '../errors';
 import { runJob } from '../jobs';
 import { memberText, out, printJson, stateText, warn } from '../output';
-import { readState, requireWorker, roleContext, withSession, type RoleContext, type Session } from '../session';
+import { roleOf, type RoleContext } from '../roles';
+import { readState, requireWorker, withSession, type Session } from '../session';
+import { webUiSuffix } from '../webui';
 import { examples, usage, type JsonOption } from './common';
 
 interface StartOptions extends JsonOption {
@@ -40,33 +43,29 @@ export function registerStartCommand(program: Command): void {
     .option('--current <name>', 'who serves as current now (Slack display name or ID)')
     .option('--standup-manager <name>', "check the Geekbot key owner's name against Slack and the configuration")
     .option('--import <file>', 'take who serves from an old team-roles.json instead')
-    .option('--mode <mode>', 'timer: the workflow hands over on its own; schedule: a Temporal Schedule does', 'timer')
+    .addOption(
+      new Option('--mode <mode>', 'timer: the workflow hands over on its own; schedule: a Temporal Schedule does')
+        .choices(['timer', 'schedule'])
+        .default('timer'),
+    )
     .option('--json', 'print { started, workflowId, state } as JSON')
     .addHelpText(
       'after',
-      '\nNames are resolved to Slack IDs through the worker (a list-members job), as populate-current-roles did.\n' +
+      "\nThe role and its settings are the worker's (its TEAM_ROLES_CONFIG): this machine needs only Temporal access.\n" +
+        'Names are resolved to Slack IDs through the worker (a list-members job), as populate-current-roles did.\n' +
         examples(
           'team-roles start support-triager --incoming Ben --current Ava --standup-manager "Morgan Manager"',
           'team-roles start support-triager --import team-roles.json',
         ),
     )
     .action(async (roleName: string, opts: StartOptions) => {
-      const ctx = roleContext(roleName);
       if (opts.import && (opts.incoming || opts.current || opts.standupManager)) {
         throw new UsageError(
           '--import takes who serves from the file: leave out --incoming, --current and --standup-manager.',
         );
       }
-      if (opts.mode !== 'timer' && opts.mode !== 'schedule') {
-        throw new UsageError(`--mode must be timer or schedule (got "${opts.mode}").`);
-      }
-      if (ctx.role.slots === 1 && opts.incoming) {
-        throw new UsageError(`${roleName} has one slot: name who serves with --current (there is no incoming member).`);
-      }
-      const imported = opts.import ? readImport(opts.import, ctx) : undefined;
-      if (!ctx.role.enabled)
-        warn(`${roleName} is disabled in the configuration (enabled: false); starting it as asked.`);
-
+      // A file that is not a team-roles.json is refused before anything else.
+      const imported = opts.import ? readImport(opts.import, roleName) : undefined;
       await withSession(async (session) => {
         const handle = session.client.workflow.getHandle(roleWorkflowId(roleName));
         const description = await handle.describe().catch((err: unknown) => {
@@ -74,9 +73,18 @@ export function registerStartCommand(program: Command): void {
           throw err;
         });
         if (description?.status.name === 'RUNNING') {
-          return alreadyRunning(session, ctx, opts, description.startTime);
+          return alreadyRunning(session, await roleOf(session, roleName), opts, description.startTime);
         }
         await requireWorker(session);
+        // The worker's configuration of the role (an unknown role is refused here, naming the known ones).
+        const ctx = await roleOf(session, roleName);
+        if (ctx.role.slots === 1 && opts.incoming) {
+          throw new UsageError(
+            `${roleName} has one slot: name who serves with --current (there is no incoming member).`,
+          );
+        }
+        if (!ctx.role.enabled)
+          warn(`${roleName} is disabled in the worker's configuration (enabled: false); starting it as asked.`);
         const seed = imported?.seed ?? (await resolveSeed(session, ctx, opts));
         const manager = imported
           ? imported.manager
@@ -87,12 +95,10 @@ export function registerStartCommand(program: Command): void {
 
         const input: RoleWorkflowInput = { role: roleName, mode: opts.mode as HandoverMode, seed };
         try {
-          await session.client.workflow.start<typeof roleWorkflow>('roleWorkflow', {
-            workflowId: roleWorkflowId(roleName),
-            taskQueue: TASK_QUEUE,
-            args: [input],
-            typedSearchAttributes: [{ key: TeamRoleAttribute, value: roleName }],
-          });
+          await session.client.workflow.start<typeof roleWorkflow>(
+            'roleWorkflow',
+            roleWorkflowStart(input, ctx.role, ctx.timeZone),
+          );
         } catch (err) {
           // Started by someone else between the check and now.
           if (err instanceof WorkflowExecutionAlreadyStartedError) return alreadyRunning(session, ctx, opts, null);
@@ -100,7 +106,7 @@ export function registerStartCommand(program: Command): void {
         }
         const state = await readState(session, handle, 60_000);
         if (opts.json) return printJson({ started: true, workflowId: handle.workflowId, state });
-        out(`Started ${handle.workflowId}.`);
+        out(`Started ${handle.workflowId}${webUiSuffix(session.webUi, (ui) => ui.workflow(handle.workflowId))}.`);
         out(stateText(state, ctx.role.title, ctx.role.slots, ctx.timeZone));
       }, roleName);
     });
@@ -150,11 +156,11 @@ async function resolveSeed(
 }
 
 /**
- * The standup manager by name: the configured one, else someone in the role's group or another configured role's
- * group (as the old script looked them up in its USERGROUP_NAMES).
+ * The standup manager by name: the worker's configured one, else someone in the role's group (as the old script
+ * looked them up in its USERGROUP_NAMES).
  */
 async function resolveManager(session: Session, ctx: RoleContext, name: string): Promise<Member> {
-  const configured = ctx.settings.standupManager;
+  const configured = ctx.config.standupManager;
   if (configured) {
     try {
       return findMember([configured], name);
@@ -162,23 +168,14 @@ async function resolveManager(session: Session, ctx: RoleContext, name: string):
       // someone else: look them up in Slack
     }
   }
-  const groups = [ctx.role.usergroup, ...Object.values(ctx.settings.roles).map((role) => role.usergroup)];
-  const seen: Member[] = configured ? [configured] : [];
-  for (const group of [...new Set(groups)]) {
-    const members = await groupMembers(session, group);
-    seen.push(...members.filter((m) => !seen.some((s) => s.id === m.id)));
-    try {
-      return findMember(members, name);
-    } catch {
-      // not in this group: try the next one
-    }
-  }
-  return usage(() => findMember(seen, name, `\`team-roles list-members ${ctx.role.usergroup}\` lists the group`));
+  const members = await groupMembers(session, ctx.role.usergroup);
+  const known = configured && !members.some((m) => m.id === configured.id) ? [configured, ...members] : members;
+  return usage(() => findMember(known, name, `\`team-roles list-members ${ctx.role.usergroup}\` lists the group`));
 }
 
 /** The standup manager is the worker's setting (the Geekbot key is theirs): say so when it differs. */
 function checkStandupManager(ctx: RoleContext, manager: Member | null): void {
-  const configured = ctx.settings.standupManager;
+  const configured = ctx.config.standupManager ?? null;
   if (manager && configured?.id === manager.id) return;
   const wanted = manager ? JSON.stringify({ id: manager.id, name: manager.name }) : 'null';
   warn(
@@ -187,10 +184,10 @@ function checkStandupManager(ctx: RoleContext, manager: Member | null): void {
   );
 }
 
-function readImport(file: string, ctx: RoleContext): { seed: RoleWorkflowInput['seed']; manager: Member | null } {
-  if (!FILE_ROLES.includes(ctx.name)) {
+function readImport(file: string, roleName: string): { seed: RoleWorkflowInput['seed']; manager: Member | null } {
+  if (!FILE_ROLES.includes(roleName)) {
     throw new UsageError(
-      `team-roles.json records only ${FILE_ROLES.join(' and ')}: start ${ctx.name} with --incoming/--current.`,
+      `team-roles.json records only ${FILE_ROLES.join(' and ')}: start ${roleName} with --incoming/--current.`,
     );
   }
   let text: string;
@@ -208,7 +205,7 @@ function readImport(file: string, ctx: RoleContext): { seed: RoleWorkflowInput['
     throw new UsageError(`${file} is not JSON (${(err as Error).message}): give the path of a team-roles.json.`);
   }
   const parsed = usage(() => parseTeamRolesFile(json));
-  const seed = seedFromTeamRolesFile(parsed, ctx.name as TeamRolesFileRole);
+  const seed = seedFromTeamRolesFile(parsed, roleName as TeamRolesFileRole);
   const manager = parsed.standup_manager ? { id: parsed.standup_manager.id, name: parsed.standup_manager.name } : null;
   return { seed, manager };
 }

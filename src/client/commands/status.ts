@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import type { RoleStateView } from '../../shared';
 import { instantText, memberText, out, paint, printJson, stateText, table } from '../output';
-import { readState, roleContext, runningRole, stateIfRunning, teamSettings, withSession } from '../session';
+import {
+  localRoleContext,
+  requireRunning,
+  rotationIfRunning,
+  runningRotation,
+  teamSettings,
+  type RoleContext,
+} from '../roles';
+import { readState, runningRoles, withSession } from '../session';
 import { countOption, examples, type JsonOption } from './common';
 
 /** `team-roles status [role]`: who serves, who is next, when the next prepare and handover are. */
@@ -12,28 +20,35 @@ export function registerStatusCommand(program: Command): void {
     .description(
       'Show who is incoming, current and next, when the next prepare and handover are, paused or not, and the members.',
     )
-    .argument('[role]', 'one role (default: every configured role, in a summary table)')
+    .argument('[role]', 'one role (default: every running rotation and every role this machine knows, in a table)')
     .option('--json', "print the workflow's `state` query result (for every role: { role: state or null })")
     .addHelpText('after', examples('team-roles status support-triager', 'team-roles status --json'))
     .action(async (roleName: string | undefined, opts: JsonOption) => {
       if (roleName !== undefined) {
-        const ctx = roleContext(roleName);
         await withSession(async (session) => {
-          const state = await readState(session, await runningRole(session, roleName));
+          const { handle, ctx } = await runningRotation(session, roleName);
+          const state = await readState(session, handle);
           if (opts.json) printJson(state);
           else out(stateText(state, ctx.role.title, ctx.role.slots, ctx.timeZone));
         }, roleName);
         return;
       }
-      const settings = teamSettings();
+      // The running rotations (found by their TeamRole attribute, so roles defined only on the worker show too), and
+      // the roles this machine's configuration knows (the shipped ones), which may not be running.
+      const known = Object.keys(teamSettings().roles);
       await withSession(async (session) => {
-        const states: Record<string, RoleStateView | null> = {};
-        for (const name of Object.keys(settings.roles)) states[name] = await stateIfRunning(session, name);
-        if (opts.json) return printJson(states);
-        const rows = Object.entries(states).map(([name, state]) => {
-          const ctx = roleContext(name);
-          if (!state)
-            return [name, paint('not running', 'dim'), '-', '-', '-', '-', ctx.role.enabled ? '-' : 'disabled'];
+        const running = await runningRoles(session);
+        const rows: Record<string, { state: RoleStateView; ctx: RoleContext } | null> = {};
+        for (const name of [...new Set([...running, ...known])]) rows[name] = await rotationIfRunning(session, name);
+        if (opts.json) {
+          return printJson(Object.fromEntries(Object.entries(rows).map(([name, row]) => [name, row?.state ?? null])));
+        }
+        const lines = Object.entries(rows).map(([name, row]) => {
+          if (!row) {
+            const enabled = known.includes(name) ? localRoleContext(name).role.enabled : true;
+            return [name, paint('not running', 'dim'), '-', '-', '-', '-', enabled ? '-' : 'disabled'];
+          }
+          const { state, ctx } = row;
           return [
             name,
             state.paused ? paint('paused', 'yellow') : 'running',
@@ -48,7 +63,7 @@ export function registerStatusCommand(program: Command): void {
                 : '-',
           ];
         });
-        out(table(['Role', 'Status', 'Incoming', 'Current', 'Next', 'Next handover', 'Notes'], rows));
+        out(table(['Role', 'Status', 'Incoming', 'Current', 'Next', 'Next handover', 'Notes'], lines));
       });
     });
 
@@ -61,10 +76,9 @@ export function registerStatusCommand(program: Command): void {
     .option('--json', 'print the turns as a JSON array of {member, start, end}')
     .addHelpText('after', examples('team-roles history support-triager --limit 10'))
     .action(async (roleName: string, opts: JsonOption & { limit?: string }) => {
-      roleContext(roleName);
       const limit = opts.limit === undefined ? undefined : countOption(opts.limit, '--limit', 1, 100_000);
       await withSession(async (session) => {
-        const state = await readState(session, await runningRole(session, roleName));
+        const state = await readState(session, await requireRunning(session, roleName));
         const turns = limit === undefined ? state.history : state.history.slice(-limit);
         if (opts.json) return printJson(turns);
         if (turns.length === 0) return out(`No handovers recorded yet for ${roleName}.`);
