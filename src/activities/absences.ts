@@ -397,7 +397,9 @@ export function createAbsenceService({
     const timeZone = roleTimeZone(settings, role);
     const signal = activityCancellationSignal();
 
-    // The team calendar is listed while Slack and the members' calendars answer: two round trips in all.
+    // The team calendar is listed while Slack and the members' calendars answer: two round trips in all, three with
+    // a member's first token of the hour (users.info, the token exchange, the list). The address is read for a
+    // team-calendar-only role too: an event may name the member by it (if Slack has none, ID and name still match).
     const [team, own] = await Promise.all([
       sources.teamCalendarId ? readTeamCalendar(sources.teamCalendarId, turn, timeZone) : undefined,
       mapBounded(
