@@ -16,7 +16,7 @@ export const SLACK_APP_SCOPES = {
   'im:history': 'the exactly-once check in a direct message, and reading replies to it (issue 15)',
   'usergroups:write': 'keeping the on-duty group (usergroups.create, usergroups.enable, usergroups.users.update)',
   'reactions:read': 'acknowledgement by a reaction to the notice (issue 15)',
-  'users:read.email': 'finding members by e-mail address (issue 17)',
+  'users:read.email': "members' e-mail addresses (users.info profile.email), to read their out-of-office events",
 } as const;
 export type SlackScope = keyof typeof SLACK_APP_SCOPES;
 

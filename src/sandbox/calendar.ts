@@ -1,12 +1,26 @@
 /**
  * A fake Google Calendar v3 API for events under /calendar/v3/calendars/{calendarId}/events: list (pageToken,
  * maxResults, timeMin/timeMax, privateExtendedProperty, sharedExtendedProperty, q, showDeleted, singleEvents,
- * orderBy), insert, get, update, patch, delete. As Google does: 409 on a duplicate ID (cancelled events keep
+ * orderBy, eventTypes), insert, get, update, patch, delete. As Google does: 409 on a duplicate ID (cancelled events keep
  * theirs), 410 on deleting a deleted event, deleted events kept with status "cancelled", errors as
- * `{ error: { code, message, errors: [{ reason }], status } }`.
+ * `{ error: { code, message, errors: [{ reason }], status } }`. Events carry `eventType` ("default" unless given);
+ * recurring events (`RRULE` with FREQ=DAILY or WEEKLY, INTERVAL, COUNT, UNTIL) are expanded into instances by a list
+ * with `singleEvents=true`, for whatever range it asks.
  *
- * Authentication: a bearer JWT whose `scope` claim includes the calendar scope — what google-auth-library sends
- * with `useJWTAccessWithScope` (a self-signed JWT, no token endpoint). Give `verifyKey` to check its signature.
+ * Authentication, two ways, as Google's:
+ * - a self-signed JWT (what google-auth-library sends with `useJWTAccessWithScope`, no token endpoint) whose `scope`
+ *   claim names a calendar scope: it acts as the service account itself. Such a JWT cannot act for anyone else: the
+ *   auth libraries turn self-signed JWTs off when a subject is set, because Google honours domain-wide delegation
+ *   only in a token exchange; one whose `sub` is not its `iss` is refused here with 401.
+ * - an access token from the fake's token endpoint (`tokenUrl`, standing in for https://oauth2.googleapis.com/token):
+ *   the JWT-bearer grant of RFC 7523, whose assertion's `sub` names the Workspace user to act as (domain-wide
+ *   delegation). Without delegation for that subject and every requested scope it answers as Google does: 401
+ *   `{ error: "unauthorized_client", error_description: "Client is unauthorized to retrieve access tokens using this
+ *   method, or client not authorized for any of the scopes requested." }`.
+ * `primary` is the primary calendar of whoever the token acts as: the impersonated user's (its ID is their e-mail
+ * address, which names it too), or the service account's own. A user's primary calendar is theirs alone here: any
+ * other principal gets 404, as Google answers for a calendar not shared with the caller. Give `verifyKey` to check
+ * JWT signatures.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import {
@@ -20,6 +34,22 @@ import {
 } from './http';
 
 export const CALENDAR_SCOPE = 'https://www.googleapis.com/auth/calendar';
+export const CALENDAR_READONLY_SCOPE = 'https://www.googleapis.com/auth/calendar.readonly';
+export const CALENDAR_EVENTS_SCOPE = 'https://www.googleapis.com/auth/calendar.events';
+export const CALENDAR_EVENTS_READONLY_SCOPE = 'https://www.googleapis.com/auth/calendar.events.readonly';
+/** Scopes that allow reading events, and those that allow writing them (Google's events.* authorization lists). */
+const READ_SCOPES = [CALENDAR_SCOPE, CALENDAR_READONLY_SCOPE, CALENDAR_EVENTS_SCOPE, CALENDAR_EVENTS_READONLY_SCOPE];
+const WRITE_SCOPES = [CALENDAR_SCOPE, CALENDAR_EVENTS_SCOPE];
+/** The audience of a token-exchange assertion (gtoken signs it for Google's endpoint, wherever it is sent). */
+export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+/** The service account a JWT without `iss` (a hand-made test token) stands for. */
+const DEFAULT_SERVICE_ACCOUNT = 'service-account@fake.iam.gserviceaccount.com';
+export const EVENT_TYPES = ['birthday', 'default', 'focusTime', 'fromGmail', 'outOfOffice', 'workingLocation'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+const DAY_MS = 24 * 3600 * 1000;
+/** How far a list without timeMax expands an endless recurrence. */
+const MAX_EXPANSION_MS = 2 * 366 * DAY_MS;
 
 export interface FakeEventDateTime {
   date?: string;
@@ -43,7 +73,10 @@ export interface FakeCalendarEvent {
   end: FakeEventDateTime;
   iCalUID: string;
   sequence: number;
+  eventType: EventType;
   extendedProperties?: { private?: Record<string, string>; shared?: Record<string, string> };
+  outOfOfficeProperties?: { autoDeclineMode?: string; declineMessage?: string };
+  recurrence?: string[];
   [field: string]: unknown;
 }
 
@@ -52,11 +85,29 @@ export interface FakeCalendar {
   summary: string;
   /** The service account's access: 'none' answers 404 (as Google does for a calendar not shared with it). */
   access: 'owner' | 'writer' | 'reader' | 'none';
+  /** The user (or service account) whose primary calendar this is; its ID is their e-mail address. */
+  owner?: string;
   events: Record<string, FakeCalendarEvent>;
 }
 
 export interface FakeCalendarState {
   calendars: Record<string, FakeCalendar>;
+  /**
+   * Domain-wide delegation as a Workspace admin grants it: the subjects the service account may act as, each with
+   * the scopes granted. (Google grants per client ID for the whole domain; per subject lets a test withhold one.)
+   */
+  delegation: Record<string, string[]>;
+}
+
+/** An out-of-office event on a user's primary calendar. */
+export interface OutOfOfficeSeed {
+  /** ISO-8601 instants (timed, as Google Calendar makes them) or YYYY-MM-DD dates (all-day; `end` exclusive). */
+  start: string;
+  end: string;
+  summary?: string;
+  id?: string;
+  /** E.g. ["RRULE:FREQ=WEEKLY;INTERVAL=5"]: expanded by lists with singleEvents=true. */
+  recurrence?: string[];
 }
 
 export interface EventSeed {
@@ -83,6 +134,8 @@ export interface FakeCalendarOptions {
 export interface FakeCalendarServer {
   /** The GOOGLE_CALENDAR_API_URL (root URL) to use: http://127.0.0.1:<port>/ */
   url: string;
+  /** The fake's OAuth token endpoint (`<url>token`), in place of https://oauth2.googleapis.com/token. */
+  tokenUrl: string;
   calendarId: string;
   state: FakeCalendarState;
   requests: RecordedRequest[];
@@ -90,7 +143,13 @@ export interface FakeCalendarServer {
   /** The events of the default calendar (including cancelled ones), by ID order. */
   events(calendarId?: string): FakeCalendarEvent[];
   seedEvent(seed: EventSeed, calendarId?: string): FakeCalendarEvent;
-  /** "METHOD /events[/id]" of the logged requests, e.g. ["GET /events", "POST /events"]. */
+  /** Adds an out-of-office event to the user's primary calendar (made if missing). */
+  addOutOfOffice(email: string, seed: OutOfOfficeSeed): FakeCalendarEvent;
+  /** Lets the service account act as `subject` with these scopes (default calendar.events.readonly). */
+  grantDelegation(subject: string, scopes?: string[]): void;
+  /** Takes the delegation for `subject` away: its token requests get 401 unauthorized_client. */
+  withholdDelegation(subject: string): void;
+  /** "METHOD /events[/id]" of the logged requests, e.g. ["GET /events", "POST /events", "POST /token"]. */
   calls(): string[];
   clearRequests(): void;
   readonly maxInFlight: number;
@@ -141,12 +200,28 @@ export function googleError({
   };
 }
 
+/** Who a request acts as: the service account itself, or the Workspace user it impersonates. */
+interface Principal {
+  email: string;
+  kind: 'serviceAccount' | 'user';
+  scopes: string[];
+}
+
+interface JwtClaims {
+  iss?: string;
+  sub?: string;
+  aud?: string;
+  scope?: string;
+  exp?: number;
+}
+
 export async function startFakeCalendar(options: FakeCalendarOptions = {}): Promise<FakeCalendarServer> {
   const calendarId = options.calendarId ?? `test-calendar-${randomHex(6)}@group.calendar.google.com`;
   const state: FakeCalendarState = {
     calendars: {
       [calendarId]: { id: calendarId, summary: 'Team Roles (fake)', access: options.access ?? 'writer', events: {} },
     },
+    delegation: {},
   };
   const verifyKey =
     options.verifyKey === undefined
@@ -155,7 +230,10 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
         ? createPublicKey(options.verifyKey)
         : options.verifyKey;
   const maxPageSize = options.maxPageSize ?? 2500;
+  /** Access tokens the token endpoint issued, and whom they act as. */
+  const issued = new Map<string, Principal & { expiresAt: number }>();
   let clock = Date.parse('2024-01-01T00:00:00Z');
+  let tokenUrl = '';
 
   const now = (): string => {
     clock = Math.max(clock + 1000, Date.now());
@@ -182,8 +260,9 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
       end: body.end as FakeEventDateTime,
       iCalUID: `${id}@google.com`,
       sequence: 0,
+      eventType: (body.eventType as EventType | undefined) ?? 'default',
       organizer: { email: calendar.id, self: true },
-      creator: { email: 'service-account@fake.iam.gserviceaccount.com' },
+      creator: { email: calendar.owner ?? DEFAULT_SERVICE_ACCOUNT },
     };
     event.etag = etag(event);
     return event;
@@ -209,33 +288,89 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
     return event;
   }
 
-  /** Checks the bearer JWT; undefined when it is acceptable. */
-  function authProblem(request: FakeRequest): FakeResponse | undefined {
-    const token = bearerToken(request.headers);
-    const unauthenticated = (message: string) =>
-      googleError({
-        status: 401,
-        message: `Request had invalid authentication credentials. ${message}`,
-        reason: 'authError',
-      });
-    if (!token)
-      return unauthenticated('Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+  /** The primary calendar of `email` (a user, or the service account), made when first needed. */
+  function primaryCalendar(email: string): FakeCalendar {
+    const id = email.toLowerCase();
+    const calendar = (state.calendars[id] ??= { id, summary: id, access: 'none', owner: id, events: {} });
+    calendar.owner ??= id;
+    return calendar;
+  }
+
+  function addOutOfOffice(email: string, seed: OutOfOfficeSeed): FakeCalendarEvent {
+    const calendar = primaryCalendar(email);
+    if (seed.recurrence && !parseRecurrence(seed.recurrence)) {
+      throw new Error(`the fake calendar expands FREQ=DAILY/WEEKLY rules only, not ${seed.recurrence.join(' ')}`);
+    }
+    const eventId = seed.id ?? `ooo${randomHex(8)}`;
+    const event = makeEvent(
+      calendar,
+      {
+        summary: seed.summary ?? 'Out of office',
+        start: eventTime(seed.start),
+        end: eventTime(seed.end),
+        eventType: 'outOfOffice',
+        transparency: 'opaque',
+        outOfOfficeProperties: {
+          autoDeclineMode: 'declineAllConflictingInvitations',
+          declineMessage: 'Declined because I am out of office',
+        },
+        ...(seed.recurrence ? { recurrence: [...seed.recurrence] } : {}),
+      },
+      eventId,
+    );
+    calendar.events[eventId] = event;
+    return event;
+  }
+
+  const unauthenticated = (message: string) =>
+    googleError({
+      status: 401,
+      message: `Request had invalid authentication credentials. ${message}`,
+      reason: 'authError',
+    });
+
+  /** The claims of a JWT whose signature (when a key is given) and expiry hold; a problem sentence otherwise. */
+  function readJwt(token: string): JwtClaims | string {
     const parts = token.split('.');
-    if (parts.length !== 3) return unauthenticated('The token is not a JWT.');
-    let payload: { scope?: string; exp?: number };
+    if (parts.length !== 3) return 'The token is not a JWT.';
+    let claims: JwtClaims;
     try {
-      payload = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as typeof payload;
+      claims = JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')) as JwtClaims;
     } catch {
-      return unauthenticated('The token payload is not JSON.');
+      return 'The token payload is not JSON.';
     }
     if (verifyKey) {
       const signed = Buffer.from(`${parts[0]}.${parts[1]}`);
       const valid = verify('RSA-SHA256', signed, verifyKey, Buffer.from(parts[2] as string, 'base64url'));
-      if (!valid) return unauthenticated('Invalid JWT signature.');
+      if (!valid) return 'Invalid JWT signature.';
     }
-    if (typeof payload.exp === 'number' && payload.exp * 1000 < Date.now()) return unauthenticated('Token expired.');
-    const scopes = (payload.scope ?? '').split(/\s+/);
-    if (!scopes.includes(CALENDAR_SCOPE)) {
+    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return 'Token expired.';
+    return claims;
+  }
+
+  /** Whom the bearer token acts as, or the error Google would answer with. */
+  function authenticate(request: FakeRequest, writing: boolean): Principal | FakeResponse {
+    const token = bearerToken(request.headers);
+    if (!token)
+      return unauthenticated('Expected OAuth 2 access token, login cookie or other valid authentication credential.');
+    let principal: Principal;
+    const exchanged = issued.get(token);
+    if (exchanged) {
+      if (exchanged.expiresAt < Date.now()) return unauthenticated('Token expired.');
+      principal = exchanged;
+    } else {
+      const claims = readJwt(token);
+      if (typeof claims === 'string') return unauthenticated(claims);
+      const self = claims.iss ?? DEFAULT_SERVICE_ACCOUNT;
+      if (claims.sub !== undefined && claims.sub !== self) {
+        return unauthenticated(
+          'A self-signed JWT acts as its service account only: domain-wide delegation needs a token exchange.',
+        );
+      }
+      principal = { email: self, kind: 'serviceAccount', scopes: (claims.scope ?? '').split(/\s+/) };
+    }
+    const allowed = writing ? WRITE_SCOPES : READ_SCOPES;
+    if (!principal.scopes.some((scope) => allowed.includes(scope))) {
       return googleError({
         status: 403,
         message: 'Request had insufficient authentication scopes.',
@@ -243,21 +378,84 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
         rpcStatus: 'PERMISSION_DENIED',
       });
     }
-    return undefined;
+    return principal;
+  }
+
+  /** The token endpoint: RFC 7523's JWT-bearer grant, answering with Google's OAuth error shapes. */
+  function exchangeToken(request: FakeRequest): FakeResponse {
+    const oauthError = (status: number, error: string, description: string): FakeResponse => ({
+      status,
+      body: { error, error_description: description },
+    });
+    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
+    if (form.grant_type !== JWT_BEARER_GRANT) {
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        `Invalid grant_type: ${typeof form.grant_type === 'string' ? form.grant_type : ''}`,
+      );
+    }
+    const claims = typeof form.assertion === 'string' ? readJwt(form.assertion) : 'No assertion.';
+    if (typeof claims === 'string') return oauthError(400, 'invalid_grant', `Invalid JWT: ${claims}`);
+    if (claims.aud !== GOOGLE_TOKEN_URL && claims.aud !== tokenUrl) {
+      return oauthError(400, 'invalid_grant', 'Invalid JWT: Failed audience check.');
+    }
+    if (!claims.iss) return oauthError(400, 'invalid_grant', 'Invalid JWT: No issuer.');
+    const scopes = (claims.scope ?? '').split(/\s+/).filter(Boolean);
+    if (scopes.length === 0) return oauthError(400, 'invalid_scope', 'Empty or missing scope not allowed.');
+    const subject = claims.sub && claims.sub !== claims.iss ? claims.sub.toLowerCase() : undefined;
+    if (subject !== undefined) {
+      const granted = state.delegation[subject] ?? [];
+      if (!scopes.every((scope) => granted.includes(scope))) {
+        return oauthError(
+          401,
+          'unauthorized_client',
+          'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+        );
+      }
+    }
+    const accessToken = `ya29.fake-${randomHex(24)}`;
+    const expiresIn = 3599;
+    issued.set(accessToken, {
+      email: subject ?? claims.iss,
+      kind: subject === undefined ? 'serviceAccount' : 'user',
+      scopes,
+      expiresAt: Date.now() + expiresIn * 1000,
+    });
+    return { status: 200, body: { access_token: accessToken, expires_in: expiresIn, token_type: 'Bearer' } };
+  }
+
+  /** The calendar a path names for this principal; undefined when it is unknown or not shared with them. */
+  function calendarFor(
+    idParam: string,
+    principal: Principal,
+  ): { calendar: FakeCalendar; access: FakeCalendar['access'] } | undefined {
+    const id = idParam === 'primary' ? principal.email.toLowerCase() : idParam;
+    const calendar =
+      idParam === 'primary' ? primaryCalendar(id) : (state.calendars[id] ?? state.calendars[id.toLowerCase()]);
+    if (!calendar) return undefined;
+    const access =
+      calendar.owner === principal.email.toLowerCase()
+        ? 'owner'
+        : principal.kind === 'serviceAccount'
+          ? calendar.access
+          : 'none';
+    return access === 'none' ? undefined : { calendar, access };
   }
 
   function handle(request: FakeRequest): FakeResponse {
+    if (request.path === '/token' && request.method === 'POST') return exchangeToken(request);
     const match = /^\/calendar\/v3\/calendars\/([^/]+)\/events(?:\/([^/]+))?$/.exec(request.path);
     if (!match) return googleError({ status: 404, message: 'Not Found', reason: 'notFound' });
-    const denied = authProblem(request);
-    if (denied) return denied;
-
-    const calendar = state.calendars[decodeURIComponent(match[1] as string)];
-    if (!calendar || calendar.access === 'none')
-      return googleError({ status: 404, message: 'Not Found', reason: 'notFound' });
-    const eventId = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
     const writing = request.method !== 'GET';
-    if (writing && calendar.access === 'reader') {
+    const principal = authenticate(request, writing);
+    if (!('kind' in principal)) return principal;
+
+    const found = calendarFor(decodeURIComponent(match[1] as string), principal);
+    if (!found) return googleError({ status: 404, message: 'Not Found', reason: 'notFound' });
+    const { calendar } = found;
+    const eventId = match[2] === undefined ? undefined : decodeURIComponent(match[2]);
+    if (writing && found.access === 'reader') {
       return googleError({
         status: 403,
         message: 'You need to have writer access to this calendar.',
@@ -315,6 +513,7 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
           end: merged.end as FakeEventDateTime,
           iCalUID: existing.iCalUID,
           sequence: existing.sequence + 1,
+          eventType: existing.eventType, // Google keeps an event's type: it cannot be changed
         };
         updated.etag = etag(updated);
         calendar.events[eventId] = updated;
@@ -350,6 +549,10 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
   function insert(calendar: FakeCalendar, body: Record<string, unknown>): FakeResponse {
     const problem = invalidTimes(body);
     if (problem) return problem;
+    if (body.recurrence !== undefined && !parseRecurrence(body.recurrence)) {
+      // Google takes any RFC 5545 rule; the fake expands the simple ones only, and says so rather than mis-expand.
+      return googleError({ status: 400, message: 'Invalid recurrence rule.', reason: 'invalid' });
+    }
     let id: string;
     if (body.id !== undefined) {
       if (typeof body.id !== 'string' || !ID_PATTERN.test(body.id)) {
@@ -390,12 +593,30 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
     const privateFilters = query.getAll('privateExtendedProperty').map(splitProperty);
     const sharedFilters = query.getAll('sharedExtendedProperty').map(splitProperty);
     const terms = (query.get('q') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    // Repeated, or comma-joined as some clients send arrays; unset: every type.
+    const eventTypes = query.getAll('eventTypes').flatMap((value) => value.split(','));
+    const unknownType = eventTypes.find((type) => !(EVENT_TYPES as readonly string[]).includes(type));
+    if (unknownType !== undefined) {
+      return googleError({
+        status: 400,
+        message: `Invalid eventTypes value: ${unknownType}`,
+        reason: 'invalidParameter',
+      });
+    }
 
-    const items = Object.values(calendar.events).filter((event) => {
+    const stored = Object.values(calendar.events);
+    const candidates = singleEvents ? stored.flatMap((event) => expandRecurrence(event, minMs, maxMs)) : stored;
+    const items = candidates.filter((event) => {
       if (!showDeleted && event.status === 'cancelled') return false;
-      // Google: timeMin bounds the event's end (exclusive), timeMax its start (exclusive).
-      if (minMs !== undefined && instant(event.end) <= minMs) return false;
-      if (maxMs !== undefined && instant(event.start) >= maxMs) return false;
+      if (eventTypes.length > 0 && !eventTypes.includes(event.eventType ?? 'default')) return false;
+      // Google: timeMin bounds the event's end (exclusive), timeMax its start (exclusive); a recurring event listed
+      // whole is in when one of its instances is.
+      if (!singleEvents && event.recurrence) {
+        if (expandRecurrence(event, minMs, maxMs).length === 0) return false;
+      } else {
+        if (minMs !== undefined && instant(event.end) <= minMs) return false;
+        if (maxMs !== undefined && instant(event.start) >= maxMs) return false;
+      }
       const priv = event.extendedProperties?.private ?? {};
       const shared = event.extendedProperties?.shared ?? {};
       if (privateFilters.some(([key, value]) => priv[key] !== value)) return false;
@@ -464,8 +685,11 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
     },
   });
 
+  tokenUrl = `${server.url}token`;
+
   return {
     url: server.url,
+    tokenUrl,
     calendarId,
     state,
     requests: server.requests,
@@ -478,6 +702,14 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
     events: (id = calendarId) =>
       Object.values(state.calendars[id]?.events ?? {}).sort((a, b) => a.id.localeCompare(b.id)),
     seedEvent,
+    addOutOfOffice,
+    grantDelegation: (subject, scopes = [CALENDAR_EVENTS_READONLY_SCOPE]) => {
+      primaryCalendar(subject);
+      state.delegation[subject.toLowerCase()] = [...scopes];
+    },
+    withholdDelegation: (subject) => {
+      delete state.delegation[subject.toLowerCase()];
+    },
     calls: () =>
       server.requests.map(
         (request) => `${request.method} ${request.path.replace(/^\/calendar\/v3\/calendars\/[^/]+/, '')}`,
@@ -499,4 +731,79 @@ function splitProperty(filter: string): [string, string] {
 function instant(time: FakeEventDateTime): number {
   if (time.dateTime) return Date.parse(time.dateTime);
   return Date.parse(`${time.date}T00:00:00Z`);
+}
+
+/** An event time from a seed: a YYYY-MM-DD date (all-day) or an instant. */
+function eventTime(value: string): FakeEventDateTime {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? { date: value } : { dateTime: new Date(value).toISOString() };
+}
+
+interface Recurrence {
+  everyDays: number;
+  count?: number;
+  untilMs?: number;
+}
+
+/** The `RRULE` of a recurrence the fake can expand (FREQ=DAILY or WEEKLY, INTERVAL, COUNT, UNTIL); else undefined. */
+function parseRecurrence(recurrence: unknown): Recurrence | undefined {
+  if (!Array.isArray(recurrence)) return undefined;
+  const rules = recurrence.filter((line): line is string => typeof line === 'string' && line.startsWith('RRULE:'));
+  if (rules.length !== 1 || rules.length !== recurrence.length) return undefined;
+  const parts = new Map(
+    (rules[0] as string)
+      .slice('RRULE:'.length)
+      .split(';')
+      .map((part) => part.split('=') as [string, string]),
+  );
+  const days = { DAILY: 1, WEEKLY: 7 }[parts.get('FREQ') ?? ''];
+  const interval = Number(parts.get('INTERVAL') ?? '1');
+  if (days === undefined || !Number.isInteger(interval) || interval < 1) return undefined;
+  if ([...parts.keys()].some((key) => !['FREQ', 'INTERVAL', 'COUNT', 'UNTIL'].includes(key))) return undefined;
+  const count = parts.has('COUNT') ? Number(parts.get('COUNT')) : undefined;
+  const until = parts.get('UNTIL');
+  const untilMatch = until === undefined ? null : /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z)?$/.exec(until);
+  if (until !== undefined && !untilMatch) return undefined;
+  const [, y, mo, d, h = '23', mi = '59', se = '59'] = untilMatch ?? [];
+  return {
+    everyDays: days * interval,
+    ...(count !== undefined ? { count } : {}),
+    ...(untilMatch ? { untilMs: Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${se}Z`) } : {}),
+  };
+}
+
+/**
+ * The instances of a recurring event that end after `minMs` and start before `maxMs` (or within two years when the
+ * list gives no timeMax), as Google returns them with singleEvents=true: IDs `<id>_<start>`, `recurringEventId`,
+ * `originalStartTime`. An event without recurrence is itself.
+ */
+function expandRecurrence(event: FakeCalendarEvent, minMs?: number, maxMs?: number): FakeCalendarEvent[] {
+  const rule = parseRecurrence(event.recurrence);
+  if (!rule) return [event];
+  const first = instant(event.start);
+  const length = instant(event.end) - first;
+  const step = rule.everyDays * DAY_MS;
+  const horizon = maxMs ?? Math.max(minMs ?? first, Date.now()) + MAX_EXPANSION_MS;
+  const instances: FakeCalendarEvent[] = [];
+  let k = minMs === undefined ? 0 : Math.max(0, Math.floor((minMs - length - first) / step));
+  for (; rule.count === undefined || k < rule.count; k++) {
+    const start = first + k * step;
+    if (start >= horizon || (rule.untilMs !== undefined && start > rule.untilMs)) break;
+    if (minMs !== undefined && start + length <= minMs) continue;
+    const allDay = event.start.date !== undefined;
+    const at = (ms: number): FakeEventDateTime =>
+      allDay ? { date: new Date(ms).toISOString().slice(0, 10) } : { dateTime: new Date(ms).toISOString() };
+    const stamp = allDay
+      ? new Date(start).toISOString().slice(0, 10).replace(/-/g, '')
+      : new Date(start).toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const { recurrence: _rule, ...rest } = event;
+    instances.push({
+      ...rest,
+      id: `${event.id}_${stamp}`,
+      start: at(start),
+      end: at(start + length),
+      recurringEventId: event.id,
+      originalStartTime: at(start),
+    });
+  }
+  return instances;
 }

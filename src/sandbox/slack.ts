@@ -257,8 +257,16 @@ export const FAKE_SLACK_SCOPES: string[] = [
     'channels:history',
     'groups:history',
     'im:history',
+    'users:read.email',
   ]),
 ];
+
+/** A user as a token sees them: Slack leaves `profile.email` out unless the token has users:read.email. */
+function userAsSeen(user: FakeSlackUser, scopes: string[]): FakeSlackUser {
+  if (scopes.includes('users:read.email') || user.profile.email === undefined) return user;
+  const { email: _hidden, ...profile } = user.profile;
+  return { ...user, profile };
+}
 
 function historyScope(channel: FakeSlackChannel): string {
   if (channel.is_im) return 'im:history';
@@ -623,7 +631,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       case 'users.info': {
         const user = typeof params.user === 'string' ? state.users[params.user] : undefined;
         if (!user) throw new SlackApiFailure('user_not_found');
-        return { user };
+        return { user: userAsSeen(user, scopes) };
       }
       case 'users.list': {
         const all = Object.values(state.users).sort((a, b) => a.id.localeCompare(b.id));
@@ -635,7 +643,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
           start = all.findIndex((user) => user.id >= after);
           if (start < 0) start = all.length;
         }
-        const members = all.slice(start, start + limit);
+        const members = all.slice(start, start + limit).map((user) => userAsSeen(user, scopes));
         const next = all[start + limit];
         return {
           members,

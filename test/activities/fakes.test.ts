@@ -1,9 +1,18 @@
 /** The fakes' own wire behaviour, spoken to with plain fetch (no client library smoothing things over). */
 import assert from 'node:assert/strict';
+import { createPrivateKey, sign } from 'node:crypto';
 import { seededRandom } from '../../src/sandbox/http';
-import { startFakeCalendar } from '../../src/sandbox/calendar';
+import {
+  CALENDAR_EVENTS_READONLY_SCOPE,
+  CALENDAR_READONLY_SCOPE,
+  CALENDAR_SCOPE,
+  GOOGLE_TOKEN_URL,
+  startFakeCalendar,
+  type FakeCalendarServer,
+} from '../../src/sandbox/calendar';
 import { startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
 import { FAKE_SLACK_SCOPES, SLACK_MAX_TEXT, startFakeSlack, type FakeSlack } from '../../src/sandbox/slack';
+import { testServiceAccount, type TestServiceAccount } from './helpers';
 
 /** One Slack Web API call as a client library makes it: form-encoded, JSON values as strings, bearer token. */
 async function slackApi(
@@ -55,6 +64,23 @@ describe('fake services', () => {
       for (let i = 0; i < 8; i++) second.push(await call());
       assert.deepEqual(first, second);
       assert.ok(first.includes(429) && first.includes(200));
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('Slack: users.info and users.list show profile.email only to a token with users:read.email', async () => {
+    const slack = await startFakeSlack({ users: [{ id: 'U1', displayName: 'one', email: 'one@example.test' }] });
+    try {
+      const email = async () => [
+        ((await slackApi(slack, 'users.info', { user: 'U1' })).body.user as { profile: { email?: string } }).profile
+          .email,
+        ((await slackApi(slack, 'users.list')).body.members as Array<{ profile: { email?: string } }>)[0]?.profile
+          .email,
+      ];
+      assert.deepEqual(await email(), [undefined, undefined]);
+      slack.state.tokens[slack.token]!.scopes.push('users:read.email');
+      assert.deepEqual(await email(), ['one@example.test', 'one@example.test']);
     } finally {
       await slack.close();
     }
@@ -248,6 +274,192 @@ describe('fake services', () => {
     } finally {
       await calendar.close();
     }
+  });
+
+  describe('Calendar: out-of-office events and domain-wide delegation', () => {
+    const ANN = 'ann@example.test';
+    const BOB = 'bob@example.test';
+    let account: TestServiceAccount;
+    let calendar: FakeCalendarServer;
+    before(() => {
+      account = testServiceAccount();
+    });
+    beforeEach(async () => {
+      calendar = await startFakeCalendar({ verifyKey: account.publicKeyPem });
+    });
+    afterEach(() => calendar.close());
+
+    /** A JWT signed with the test key, as google-auth-library signs one (RS256). */
+    const jwt = (claims: Record<string, unknown>, key = account.key.private_key): string => {
+      const now = Math.floor(Date.now() / 1000);
+      const encode = (part: unknown) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const unsigned = `${encode({ alg: 'RS256', typ: 'JWT' })}.${encode({ iss: account.key.client_email, iat: now, exp: now + 3600, ...claims })}`;
+      return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), createPrivateKey(key)).toString('base64url')}`;
+    };
+    /** The token exchange gtoken makes: the JWT-bearer grant, form-encoded. */
+    const exchange = async (claims: Record<string, unknown>) => {
+      const response = await fetch(calendar.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: jwt({ aud: GOOGLE_TOKEN_URL, ...claims }),
+        }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const list = async (token: string, calendarId: string, query = '') => {
+      const response = await fetch(
+        `${calendar.url}calendar/v3/calendars/${encodeURIComponent(calendarId)}/events?${query}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      return {
+        status: response.status,
+        body: (await response.json()) as {
+          items?: Array<{
+            id: string;
+            summary: string;
+            eventType: string;
+            start: { dateTime?: string; date?: string };
+          }>;
+          error?: { code: number; errors: Array<{ reason: string }>; status: string };
+        },
+      };
+    };
+
+    it('a token exchange with `sub` acts as that user: `primary` (or their address) is their calendar, eventTypes filters', async () => {
+      calendar.grantDelegation(ANN);
+      calendar.addOutOfOffice(ANN, { start: '2025-01-13T00:00:00Z', end: '2025-01-18T00:00:00Z', summary: 'Skiing' });
+      calendar.addOutOfOffice(BOB, { start: '2025-01-14', end: '2025-01-15' });
+      calendar.state.calendars[ANN]!.events.focus = {
+        ...calendar.addOutOfOffice(ANN, { start: '2025-01-20T09:00:00Z', end: '2025-01-20T11:00:00Z', id: 'focus' }),
+        eventType: 'focusTime',
+      };
+
+      const granted = await exchange({ sub: ANN, scope: CALENDAR_EVENTS_READONLY_SCOPE });
+      assert.equal(granted.status, 200);
+      assert.equal(granted.body.token_type, 'Bearer');
+      assert.equal(granted.body.expires_in, 3599);
+      const token = granted.body.access_token as string;
+
+      const range = 'timeMin=2025-01-01T00:00:00Z&timeMax=2025-02-01T00:00:00Z&singleEvents=true';
+      const ooo = await list(token, 'primary', `${range}&eventTypes=outOfOffice`);
+      assert.equal(ooo.status, 200);
+      assert.deepEqual(
+        ooo.body.items?.map((e) => [e.summary, e.eventType, e.start.dateTime]),
+        [['Skiing', 'outOfOffice', '2025-01-13T00:00:00.000Z']],
+      );
+      const every = await list(token, ANN, range);
+      assert.deepEqual(every.body.items?.map((e) => e.eventType).sort(), ['focusTime', 'outOfOffice']);
+      const both = await list(token, 'primary', `${range}&eventTypes=outOfOffice&eventTypes=focusTime`);
+      assert.equal(both.body.items?.length, 2);
+      // Ann is not Bob: his calendar is not shared with her, and Google answers 404 for that.
+      const other = await list(token, BOB, range);
+      assert.equal(other.status, 404);
+      assert.equal(other.body.error?.errors[0]?.reason, 'notFound');
+      // Reading is all the scope allows.
+      const write = await fetch(`${calendar.url}calendar/v3/calendars/primary/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ summary: 'x', start: { date: '2025-01-01' }, end: { date: '2025-01-02' } }),
+      });
+      assert.equal(write.status, 403);
+      assert.equal(
+        ((await write.json()) as { error: { errors: [{ reason: string }] } }).error.errors[0].reason,
+        'insufficientPermissions',
+      );
+      const badType = await list(token, 'primary', 'eventTypes=holiday');
+      assert.equal(badType.status, 400);
+    });
+
+    it('without delegation for the subject or for a scope, the token endpoint answers 401 unauthorized_client', async () => {
+      const unauthorized = {
+        error: 'unauthorized_client',
+        error_description:
+          'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+      };
+      const none = await exchange({ sub: ANN, scope: CALENDAR_EVENTS_READONLY_SCOPE });
+      assert.deepEqual(none, { status: 401, body: unauthorized });
+
+      calendar.grantDelegation(ANN, [CALENDAR_READONLY_SCOPE]);
+      // Google grants per scope: calendar.readonly does not cover a request for calendar.events.readonly.
+      assert.deepEqual(await exchange({ sub: ANN, scope: CALENDAR_EVENTS_READONLY_SCOPE }), {
+        status: 401,
+        body: unauthorized,
+      });
+      assert.equal((await exchange({ sub: ANN, scope: CALENDAR_READONLY_SCOPE })).status, 200);
+      calendar.withholdDelegation(ANN);
+      assert.equal((await exchange({ sub: ANN, scope: CALENDAR_READONLY_SCOPE })).status, 401);
+
+      // No subject: the service account itself, no delegation needed.
+      assert.equal((await exchange({ scope: CALENDAR_SCOPE })).status, 200);
+      // Google's invalid_grant answers for a bad assertion.
+      const forged = await fetch(calendar.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: jwt({ aud: GOOGLE_TOKEN_URL, scope: CALENDAR_SCOPE }, testServiceAccount().key.private_key),
+        }),
+      });
+      assert.equal(forged.status, 400);
+      assert.equal(((await forged.json()) as { error: string }).error, 'invalid_grant');
+      assert.equal(
+        (await exchange({ aud: 'https://example.test/token', scope: CALENDAR_SCOPE })).body.error,
+        'invalid_grant',
+      );
+    });
+
+    it('a self-signed JWT acts as the service account only: one with another `sub` is refused', async () => {
+      calendar.grantDelegation(ANN);
+      calendar.addOutOfOffice(ANN, { start: '2025-01-13', end: '2025-01-18' });
+      const own = await list(jwt({ sub: account.key.client_email, scope: CALENDAR_SCOPE }), 'primary');
+      assert.equal(own.status, 200);
+      assert.deepEqual(own.body.items, []); // the service account's own primary calendar: empty
+      assert.equal((await list(jwt({ sub: account.key.client_email, scope: CALENDAR_SCOPE }), ANN)).status, 404);
+      const impersonating = await list(jwt({ sub: ANN, scope: CALENDAR_SCOPE }), 'primary');
+      assert.equal(impersonating.status, 401);
+      assert.equal(impersonating.body.error?.errors[0]?.reason, 'authError');
+    });
+
+    it('expands a recurring event into instances for the range a list asks for, with singleEvents=true', async () => {
+      calendar.grantDelegation(ANN);
+      calendar.addOutOfOffice(ANN, {
+        id: 'away',
+        start: '2025-01-06T00:00:00Z',
+        end: '2025-01-11T00:00:00Z',
+        recurrence: ['RRULE:FREQ=WEEKLY;INTERVAL=5'],
+      });
+      const token = (await exchange({ sub: ANN, scope: CALENDAR_EVENTS_READONLY_SCOPE })).body.access_token as string;
+      // Years ahead (the sandbox's fast clock gets there in hours): still every fifth week.
+      const far = await list(
+        token,
+        'primary',
+        'timeMin=2031-01-01T00:00:00Z&timeMax=2031-03-01T00:00:00Z&singleEvents=true',
+      );
+      const starts = far.body.items?.map((e) => e.start.dateTime) ?? [];
+      assert.equal(starts.length, 2);
+      for (const start of starts) {
+        const weeks = (Date.parse(start as string) - Date.parse('2025-01-06T00:00:00Z')) / (7 * 24 * 3600 * 1000);
+        assert.ok(Number.isInteger(weeks) && weeks % 5 === 0, `${start} is a whole number of 5-week steps`);
+      }
+      assert.match(far.body.items?.[0]?.id ?? '', /^away_2031\d{4}T000000Z$/);
+      // An instance overlapping timeMin is in; without singleEvents the one recurring event comes back.
+      const overlapping = await list(
+        token,
+        'primary',
+        'timeMin=2025-01-10T00:00:00Z&timeMax=2025-01-12T00:00:00Z&singleEvents=true',
+      );
+      assert.deepEqual(
+        overlapping.body.items?.map((e) => e.id),
+        ['away_20250106T000000Z'],
+      );
+      const master = await list(token, 'primary', 'timeMin=2031-01-01T00:00:00Z');
+      assert.deepEqual(
+        master.body.items?.map((e) => e.id),
+        ['away'],
+      );
+    });
   });
 
   describe('Slack messages, conversations and user groups', () => {
