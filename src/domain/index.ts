@@ -11,3 +11,4 @@ export * from './teamRolesFile';
 export * from './types';
 export * from './clock';
 export * from './notice';
+export * from './handover';
