@@ -88,7 +88,7 @@ function header(results: BenchResults): string[] {
     '',
     `The whole run took **${ms(results.totalMs ?? NaN)}** (servers, fakes and every section).` +
       (results.quick ? ' **Quick mode**: small sizes, not the figures the goals are judged on.' : ''),
-    'Temporal: the CLI dev server v1.5.1 (in memory) for sections 1, 3 and 4, the Java time-skipping test server',
+    'Temporal: the CLI dev server v1.5.1 (in memory) for sections 1, 3, 4 and 6, the Java time-skipping test server',
     '1.32.0 for section 5, started and stopped by the run. Outside services: the sandbox fakes of src/sandbox over real',
     `HTTP on 127.0.0.1, with ${LATENCY_MS} ms injected into every call in sections 1 and 2.`,
     '',

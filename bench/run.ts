@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: every benchmark of issue 8 in one run, side by side, then BENCHMARKS.md written from the numbers.
+ * `npm run bench`: every benchmark (issues 8 and 13) in one run, side by side, then BENCHMARKS.md written from the numbers.
  *
- *   npm run bench                         the whole run (about 6 minutes on the 2-core machine); writes BENCHMARKS.md
+ *   npm run bench                         the whole run (about 13 minutes on the 2-core machine); writes BENCHMARKS.md
  *   npm run bench -- --quick              small sizes, for developing the benchmarks; prints the report only
- *   npm run bench -- --only prepare,calendar,teams,start,history   (the names in bench/sections.ts)
+ *   npm run bench -- --only prepare,calendar,teams,start,history,coldStart   (the names in bench/sections.ts)
  *   npm run bench -- --out FILE           write the report to FILE instead
  *   npm run bench -- --json FILE          save the raw results there (a full run saves them in the temporary folder)
  *   npm run bench -- --render FILE        only render a report from saved results (no measuring)

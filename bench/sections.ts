@@ -1,5 +1,6 @@
 /** Every section of `npm run bench`, in the report's order (bench/section.ts says what a section is). */
 import { calendarSection, type CalendarResult } from './calendar';
+import { coldStartSection, type ColdStartResult } from './cold-start';
 import { historySection, type HistoryResult } from './history';
 import { manyTeamsSection, type ManyTeamsResult } from './many-teams';
 import { prepareSection, type PrepareResult } from './prepare';
@@ -13,6 +14,7 @@ export interface SectionResults {
   teams: ManyTeamsResult;
   start: WorkerStartResult;
   history: HistoryResult;
+  coldStart: ColdStartResult;
 }
 
 export type SectionName = keyof SectionResults;
@@ -23,7 +25,8 @@ export const SECTIONS: { [K in SectionName]: Section<SectionResults[K]> } = {
   teams: manyTeamsSection,
   start: workerStartSection,
   history: historySection,
+  coldStart: coldStartSection,
 };
 
 /** The order they run in: worker start before the many teams, so their worker processes never overlap. */
-export const RUN_ORDER: readonly SectionName[] = ['prepare', 'calendar', 'start', 'teams', 'history'];
+export const RUN_ORDER: readonly SectionName[] = ['prepare', 'calendar', 'start', 'teams', 'history', 'coldStart'];
