@@ -13,9 +13,8 @@
  * Imported by workflow code: no I/O, no Node built-ins.
  */
 import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
-import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import { notAHandoverDate } from './domain/handover';
-import { override, pause, resume, skip, swap, unskip } from './domain/rotation';
+import { override, pause, resume, skip, swap } from './domain/rotation';
 import { alignToHandoverDate, parseIsoDate } from './domain/schedule';
 import type { IsoDate } from './domain/types';
 import {
@@ -114,14 +113,6 @@ export const OPERATIONS = {
     description: 'Two members exchange their next turns.',
     apply: (state, request, context) => ({ ...state, rotation: swap(state.rotation, request, context.today) }),
   } satisfies ChangeOperation<SwapRequest>,
-
-  unskip: {
-    kind: 'change',
-    signal: defineSignal<[{ member: string }]>('unskip'),
-    update: defineUpdate<RoleStateView, [{ member: string }]>('unskip'),
-    description: "Cancel a member's pending skips.",
-    apply: (state, request) => ({ ...state, rotation: unskip(state.rotation, request) }),
-  } satisfies ChangeOperation<{ member: string }>,
 
   pause: {
     kind: 'change',

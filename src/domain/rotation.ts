@@ -263,15 +263,6 @@ export function swap(state: RotationState, request: { first: string; second: str
   };
 }
 
-/** Cancels a member's pending skips (a date range, or their next turn): they serve at their own place again. */
-export function unskip(state: RotationState, request: { member: string }): RotationState {
-  const member = findMember(state.members, request.member);
-  if (!state.skips.some((s) => sameMember(s.member, member))) {
-    throw new RotationError('invalid-request', `${memberLabel(member)} has no pending skip.`);
-  }
-  return { ...state, skips: state.skips.filter((s) => !sameMember(s.member, member)) };
-}
-
 export function pause(state: RotationState): RotationState {
   return { ...state, paused: true };
 }

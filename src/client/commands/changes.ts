@@ -95,16 +95,6 @@ export function registerChangeCommands(program: Command): void {
     });
 
   program
-    .command('unskip')
-    .summary("Cancel a member's pending skips")
-    .argument('<role>', 'role name, e.g. support-triager')
-    .argument('<member>', 'Slack display name or ID')
-    .option('--json', 'print the new state as JSON')
-    .action((role: string, member: string, opts: JsonOption) =>
-      change(role, 'unskip', { member }, `the unskip of ${member}`, opts),
-    );
-
-  program
     .command('swap')
     .summary('Two members exchange their next turns')
     .description('Two members exchange their next turns.')
