@@ -1,12 +1,12 @@
 /**
  * What the rotation does next: the one place that decides which step is due, or how long to rest. Pure (the time is
- * an input), so adding a step to the product is one more case here and one more method in steps.ts.
+ * an input; no Temporal import), so adding a step to the product is one more case here and one more method in
+ * steps.ts, and test/workflow/due.test.ts checks the order without a server.
  */
 import { upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
 import type { IsoDate } from '../../domain/types';
 import type { HandoverMode, RoleRuntimeConfig, RoleWorkflowState } from '../../shared';
-import { nextHandoverAt } from './visibility';
 
 /** The handover the rotation waits for. */
 export interface PendingHandover {
@@ -40,6 +40,11 @@ export interface Moment {
   handoverRequested: boolean;
   /** A prepare step that failed for good is tried again from then on. */
   prepareRetryAt: number;
+}
+
+/** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
+export function nextHandoverAt(state: RoleWorkflowState): Date {
+  return new Date(state.nextHandoverAt ?? 0);
 }
 
 export function pendingHandover(config: RoleRuntimeConfig, state: RoleWorkflowState): PendingHandover {

@@ -18,22 +18,22 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   for (;;) {
     const due = rotation.due();
     switch (due.step) {
-      case 'refresh':
+      case 'refresh': // an operator asked to read the Slack group again
         await steps.refresh();
         break;
-      case 'requested-handover':
+      case 'requested-handover': // an operator, or the schedule, asked for a handover
         await steps.requestedHandover(due.pending);
         break;
-      case 'pass-paused-handover':
+      case 'pass-paused-handover': // the handover time came while paused: wait for the next one
         steps.passPausedHandover(due.pending);
         break;
-      case 'prepare':
+      case 'prepare': // the notice: who comes next is told, the calendar topped up
         await steps.prepare(due.pending);
         break;
-      case 'handover':
+      case 'handover': // the handover time came
         await steps.handover(due.pending.date);
         break;
-      case 'rest':
+      case 'rest': // nothing is due: after a long run continue as new, else sleep until the next step or a message
         if (rotation.runIsLong()) {
           const state = await rotation.finishRun();
           await continueAsNew<typeof roleWorkflow>({ role: input.role, mode: rotation.mode, state });

@@ -66,7 +66,7 @@ export class Rotation {
    * to replay (as with the time-skipping test server). Failing the workflow task then makes the worker replay the
    * history, in which the signal comes before the continue-as-new. With Temporal's server this never happens.
    */
-  continuing = false;
+  private continuing = false;
 
   constructor(readonly input: RoleWorkflowInput) {
     this.mode = input.mode ?? 'timer';

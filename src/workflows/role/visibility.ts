@@ -5,6 +5,7 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
+import { nextHandoverAt } from './due';
 import type { Member } from '../../domain/types';
 import {
   CurrentMemberAttribute,
@@ -16,11 +17,6 @@ import {
   type RoleStateView,
   type RoleWorkflowState,
 } from '../../shared';
-
-/** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
-export function nextHandoverAt(state: RoleWorkflowState): Date {
-  return new Date(state.nextHandoverAt ?? 0);
-}
 
 export function stateView(
   role: string,
