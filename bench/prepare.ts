@@ -20,7 +20,21 @@ import type { RoleWorkflowInput, RoleWorkflowState } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import type { RecordedRequest } from '../src/sandbox/http';
 import { DEMO_MANAGER, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
-import { benchSettings, benchTeam, GROUP, LATENCY_MS, median, progress, ROLE, sleep, waitFor } from './common';
+import {
+  benchSettings,
+  benchTeam,
+  GROUP,
+  LATENCY_MS,
+  median,
+  ms,
+  progress,
+  ratio,
+  ROLE,
+  sleep,
+  spread,
+  waitFor,
+} from './common';
+import { table, type Goal, type Section } from './section';
 import { calendarBearer, oldWeeklyRun, type OldRunTarget } from './old-weekly-run';
 
 export interface PrepareOptions {
@@ -286,3 +300,145 @@ export async function runPrepareSection(
     await sandbox.close();
   }
 }
+
+/** Section 1 of BENCHMARKS.md. */
+export const prepareSection: Section<PrepareResult> = {
+  number: '1',
+  title: (prepare) => `Prepare step against the old scripts' call pattern (${prepare.latencyMs} ms per call)`,
+  run: ({ quick, bundle, withDevServer }) =>
+    withDevServer((dev) =>
+      runPrepareSection(dev, bundle, quick ? { sizes: [7, 50], pairs: [2, 1], firstRuns: 1 } : FULL_PREPARE),
+    ),
+  render(prepare) {
+    return [
+      table(
+        ['members', 'old: calls', 'old: wall', 'ours: calls (Slack + Geekbot + Calendar)', 'ours: wall', 'speed-up'],
+        prepare.rows.map((row) => {
+          const calls = row.ours[0]!.calls;
+          return [
+            String(row.members),
+            String(row.old.calls),
+            spread(row.old.ms),
+            `${calls.total} (${calls.slack} + ${calls.geekbot} + ${calls.calendar})`,
+            spread(row.ours.map((s) => s.ms)),
+            `**${ratio(median(row.ratios))}** (${ratio(Math.min(...row.ratios))}–${ratio(Math.max(...row.ratios))})`,
+          ];
+        }),
+      ),
+      '',
+      'Ours against its own floor, and where the time above the floor goes:',
+      '',
+      table(
+        [
+          'members',
+          'round trips on the critical path',
+          'floor',
+          'ours',
+          'ours / floor',
+          'start call → first outside call',
+          'Slack answered → first Geekbot/Calendar write',
+          'first run (empty calendar): calls, wall, round trips',
+        ],
+        prepare.rows.map((row) => {
+          const oursMs = row.ours.map((s) => s.ms);
+          const depth = median(row.ours.map((s) => s.depth));
+          const floor = depth * prepare.latencyMs;
+          const first = row.first[0];
+          return [
+            String(row.members),
+            String(depth),
+            ms(floor),
+            ms(median(oursMs)),
+            `**${ratio(median(oursMs) / floor)}**`,
+            spread(row.ours.map((s) => s.leadMs)),
+            spread(row.ours.map((s) => s.handoffMs)),
+            first
+              ? `${first.calls.total}, ${spread(row.first.map((s) => s.ms))}, ${median(row.first.map((s) => s.depth))}`
+              : 'n/a',
+          ];
+        }),
+      ),
+      '',
+      'How: one fake Slack workspace of 200 bench members plus the standup manager, the user group set to the first',
+      'N of them. **Old**: bench/old-weekly-run.ts replays the old weekly run call for call with `fetch`, one call',
+      'after another: Slack `usergroups.list`, `usergroups.users.list` (the fake Slack has it), one `users.info`',
+      'per member and a Calendar list, twice (role update, calendar job), then Geekbot list and patch and one Calendar',
+      'insert: 2N + 9 calls. **Ours**: a role workflow started on the dev server with its state (as an import or',
+      'continue-as-new passes it), its handover two to three weeks ahead and its prepare lead set to 27 days, so its',
+      'prepare step is due at once (and nothing else happens while the benchmark runs). Its prepare step is one',
+      'activity (`prepareHandover`) that reads the Slack group, the standup and the calendar at once, then writes;',
+      'timed from the start call until the fake Geekbot holds the new standup and the fake calendar every turn (the',
+      "last fake answer). Calls are counted from the fakes' request logs. Steady state (like the old run's one insert):",
+      "the calendar already holds the year but the newest turn and the standup names last week's member; the first",
+      'run (empty calendar: 52 inserts, the standup created) is the last column. **Round trips on the critical',
+      "path**: the longest chain in the fakes' logs of calls each starting after the previous one answered; the floor",
+      'is that times the injected latency, so ours / floor is what Temporal and the worker add on top. Pairs: old then',
+      'ours, alternated; the speed-up is the median of the pair ratios (min–max in brackets).',
+      '',
+    ];
+  },
+  goals(prepare) {
+    const goals: Goal[] = [];
+    const row = (n: number) => prepare.rows.find((r) => r.members === n);
+    for (const [n, target] of [
+      [7, 5],
+      [50, 20],
+    ] as const) {
+      const r = row(n);
+      if (!r) continue;
+      const value = median(r.ratios);
+      goals.push({
+        section: '1',
+        goal: `prepare at N=${n} at least ${target}x faster than the old call pattern`,
+        measured: ratio(value),
+        met: value >= target,
+      });
+    }
+    for (const r of prepare.rows) {
+      const floor = median(r.ours.map((s) => s.depth)) * prepare.latencyMs;
+      const value = median(r.ours.map((s) => s.ms)) / floor;
+      goals.push({
+        section: '1',
+        goal: `prepare at N=${r.members} within 1.5x of its critical-path floor`,
+        measured: `${value.toFixed(3)}x (${ms(median(r.ours.map((s) => s.ms)))} / ${ms(floor)})`,
+        met: value <= 1.5,
+      });
+    }
+    return goals;
+  },
+  limits(prepare) {
+    const lines: string[] = [];
+    for (const row of prepare.rows) {
+      const old = median(row.old.ms);
+      const ours = median(row.ours.map((s) => s.ms));
+      const depth = median(row.ours.map((s) => s.depth));
+      const floor = depth * prepare.latencyMs;
+      const above = ours - floor;
+      const lead = median(row.ours.map((s) => s.leadMs));
+      const handoff = median(row.ours.map((s) => s.handoffMs));
+      const target = row.members === 7 ? 5 : row.members === 50 ? 20 : undefined;
+      const parts: string[] = [];
+      if (target !== undefined && median(row.ratios) < target) {
+        parts.push(
+          `the ${target}x goal needs ours ≤ ${ms(old / target)}; at its floor (${depth} round trips, ${ms(floor)}) ours ` +
+            `would be ${ratio(old / floor)} faster, so it leaves ${ms(old / target - floor)} for everything that is ` +
+            'not an outside call',
+        );
+      }
+      if (ours > 1.5 * floor) parts.push(`the 1.5x-of-floor goal leaves ${ms(0.5 * floor)} for it`);
+      if (parts.length) {
+        lines.push(
+          `Prepare, N=${row.members}: ${parts.join('; ')}. Ours spent ${ms(above)} above the floor, of which ` +
+            `${ms(lead)} from the start call to the first outside call (workflow start, first workflow task, the ` +
+            `settings local activity, scheduling and dispatching \`prepareHandover\`) and ${ms(handoff)} between ` +
+            "Slack's last answer and the first Geekbot/Calendar write (inside the activity: naming the member, " +
+            'building the requests). Fewer outside round trips on the critical path, or less Temporal overhead ' +
+            'before the first call, are the levers.',
+        );
+      }
+    }
+    return lines;
+  },
+};
+
+const FULL_PREPARE = { sizes: [7, 50, 200], pairs: [9, 5, 3], firstRuns: 3 };

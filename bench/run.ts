@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: every benchmark of issue 8 in one run, side by side, then BENCHMARKS.md written from the numbers.
+ * `npm run bench`: every benchmark (issues 8 and 13) in one run, side by side, then BENCHMARKS.md written from the numbers.
  *
- *   npm run bench                         the whole run (about 6 minutes on the 2-core machine); writes BENCHMARKS.md
+ *   npm run bench                         the whole run (about 13 minutes on the 2-core machine); writes BENCHMARKS.md
  *   npm run bench -- --quick              small sizes, for developing the benchmarks; prints the report only
- *   npm run bench -- --only prepare,calendar,teams,start,history
+ *   npm run bench -- --only prepare,calendar,teams,start,history,coldStart   (the names in bench/sections.ts)
  *   npm run bench -- --out FILE           write the report to FILE instead
  *   npm run bench -- --json FILE          save the raw results there (a full run saves them in the temporary folder)
  *   npm run bench -- --render FILE        only render a report from saved results (no measuring)
@@ -23,34 +23,10 @@ import { PROJECT_ROOT } from '../src/servers/binaries';
 import { startDevServer, startTimeSkippingServer } from '../src/servers/environments';
 import { roleWorkflowBundle, startServer } from '../test/workflow/harness';
 import { loadAverage, machineInfo, progress } from './common';
-import { runCalendarSection, type CalendarResult } from './calendar';
-import { runHistorySection, type HistoryResult } from './history';
-import { runManyTeamsSection, type ManyTeamsResult } from './many-teams';
-import { runPrepareSection, type PrepareResult } from './prepare';
 import { renderReport } from './report';
-import { runWorkerStartSection, type WorkerStartResult } from './worker-start';
-
-const SECTIONS = ['prepare', 'calendar', 'teams', 'start', 'history'] as const;
-type Section = (typeof SECTIONS)[number];
-
-export interface BenchResults {
-  command: string;
-  quick: boolean;
-  machine: ReturnType<typeof machineInfo>;
-  loadBefore: string;
-  loadAfter?: string;
-  /** 1-minute load average as each section started. */
-  sectionLoad: Record<string, string>;
-  totalMs?: number;
-  prepare?: PrepareResult;
-  calendar?: CalendarResult;
-  teams?: ManyTeamsResult;
-  start?: WorkerStartResult;
-  history?: HistoryResult;
-  /** Observations made while running, for the report. */
-  notes: string[];
-  errors: string[];
-}
+import type { BenchResults } from './results';
+import type { SectionContext } from './section';
+import { RUN_ORDER, SECTIONS, type SectionName, type SectionResults } from './sections';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -69,11 +45,11 @@ async function main(): Promise<void> {
     else process.stdout.write(report);
     return;
   }
-  const only = values.only?.split(',').map((s) => s.trim()) ?? [...SECTIONS];
+  const only = values.only?.split(',').map((s) => s.trim()) ?? [...RUN_ORDER];
   for (const name of only) {
-    if (!SECTIONS.includes(name as Section)) throw new Error(`unknown section ${name}; known: ${SECTIONS.join(', ')}`);
+    if (!(name in SECTIONS)) throw new Error(`unknown section ${name}; known: ${RUN_ORDER.join(', ')}`);
   }
-  const wanted = (section: Section) => only.includes(section);
+  const wanted = (section: SectionName) => only.includes(section);
   const quick = values.quick;
   const full = !quick && values.only === undefined;
   const out = values.out ?? (full ? path.join(PROJECT_ROOT, 'BENCHMARKS.md') : undefined);
@@ -91,32 +67,6 @@ async function main(): Promise<void> {
   };
   const scratch = mkdtempSync(path.join(tmpdir(), 'team-roles-bench-'));
 
-  /**
-   * Runs one section; on a failure (a server that died under it, on this shared machine) it runs it once more,
-   * and a second failure is recorded in the report instead of ending the run.
-   */
-  const section = async <T>(name: Section, run: () => Promise<T>): Promise<T | undefined> => {
-    if (!wanted(name)) return undefined;
-    for (let attempt = 1; ; attempt++) {
-      progress(`section ${name}: starting (load average ${loadAverage()})`);
-      results.sectionLoad[name] = loadAverage().split(',')[0]!;
-      const t0 = performance.now();
-      try {
-        const result = await run();
-        progress(`section ${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-        return result;
-      } catch (err) {
-        const message = `${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-        progress(`section ${message}`);
-        if (attempt < 2) {
-          results.notes.push(`Section ${name} failed once and was run again: ${firstLine(err)}`);
-          continue;
-        }
-        results.errors.push(message);
-        return undefined;
-      }
-    }
-  };
   /** A fresh in-memory dev server for each section that needs one, so one section's workflows never load the next. */
   const withDevServer = async <T>(run: (env: TestWorkflowEnvironment) => Promise<T>): Promise<T> => {
     const env = await startDevServer({ resolve: { sdkDownload: false } });
@@ -126,31 +76,43 @@ async function main(): Promise<void> {
       await env.teardown();
     }
   };
+  const saved: Partial<SectionResults> = results;
+  /**
+   * Runs one section; on a failure (a server that died under it, on this shared machine) it runs it once more,
+   * and a second failure is recorded in the report instead of ending the run.
+   */
+  const runSection = async <K extends SectionName>(name: K, context: SectionContext): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      progress(`section ${name}: starting (load average ${loadAverage()})`);
+      results.sectionLoad[name] = loadAverage().split(',')[0]!;
+      const t0 = performance.now();
+      try {
+        saved[name] = await SECTIONS[name].run(context);
+        progress(`section ${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        return;
+      } catch (err) {
+        const message = `${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        progress(`section ${message}`);
+        if (attempt < 2) {
+          results.notes.push(`Section ${name} failed once and was run again: ${firstLine(err)}`);
+          continue;
+        }
+        results.errors.push(message);
+        return;
+      }
+    }
+  };
 
   try {
     progress('bundling the workflow code once');
-    const bundle = await roleWorkflowBundle();
-    results.prepare = await section('prepare', () =>
-      withDevServer((dev) =>
-        runPrepareSection(dev, bundle, quick ? { sizes: [7, 50], pairs: [2, 1], firstRuns: 1 } : FULL_PREPARE),
-      ),
-    );
-    results.calendar = await section('calendar', () =>
-      runCalendarSection(quick ? { pairs: 2, sweep: [5], sweepRuns: 1 } : { pairs: 5, sweep: [5, 8], sweepRuns: 3 }),
-    );
-    results.start = await section('start', () =>
-      withDevServer((dev) => runWorkerStartSection(dev, bundle, scratch, { pairs: quick ? 2 : 5 })),
-    );
-    results.teams = await section('teams', () =>
-      withDevServer((dev) =>
-        runManyTeamsSection(dev, bundle, scratch, { teams: quick ? 100 : 1000, membersPerTeam: 10 }),
-      ),
-    );
-    results.history = await section('history', () =>
-      runHistorySection(bundle, { weeks: 52, replays: quick ? 3 : 7 }, () =>
-        startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
-      ),
-    );
+    const context: SectionContext = {
+      quick,
+      bundle: await roleWorkflowBundle(),
+      scratch,
+      withDevServer,
+      startTimeSkippingServer: () => startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
+    };
+    for (const name of RUN_ORDER) if (wanted(name)) await runSection(name, context);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
@@ -196,8 +158,6 @@ async function formatted(markdown: string): Promise<string> {
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 }
-
-const FULL_PREPARE = { sizes: [7, 50, 200], pairs: [9, 5, 3], firstRuns: 3 };
 
 // Exit explicitly once the report is written: after a Worker.create that failed against a server that had gone
 // away (a section that failed on a busy machine), the SDK's native worker keeps the event loop alive.

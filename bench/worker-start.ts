@@ -6,7 +6,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { GROUP, median, progress } from './common';
+import { GROUP, median, mib, progress, ratio, spread } from './common';
+import { table, type Section } from './section';
 import { startWorkerChild, writeBundleFile, writeSettingsFile, type WorkerChildOptions } from './worker-child';
 
 export interface WorkerStartRun {
@@ -71,3 +72,41 @@ export async function runWorkerStartSection(
     await sandbox.close();
   }
 }
+
+/** Section 4 of BENCHMARKS.md. */
+export const workerStartSection: Section<WorkerStartResult> = {
+  number: '4',
+  title: () => 'Worker start',
+  run: ({ quick, bundle, scratch, withDevServer }) =>
+    withDevServer((dev) => runWorkerStartSection(dev, bundle, scratch, { pairs: quick ? 2 : 5 })),
+  render(start) {
+    const startRow = (label: string, runs: typeof start.prebuilt) => [
+      label,
+      spread(runs.map((r) => r.ms)),
+      spread(runs.map((r) => r.processMs)),
+      spread(
+        runs.map((r) => r.peakRssBytes),
+        mib,
+      ),
+    ];
+    return [
+      table(
+        ['', 'spawn → polling', 'process start → polling (inside)', 'peak RSS at polling'],
+        [
+          startRow('bundle built ahead (`workflowBundle: { codePath }`)', start.prebuilt),
+          startRow('bundled at start (`workflowsPath`, as the worker does when run from source)', start.bundling),
+        ],
+      ),
+      '',
+      `Bundling at start / bundle built ahead: **${ratio(median(start.ratios))}** ` +
+        `(pairs ${ratio(Math.min(...start.ratios))}–${ratio(Math.max(...start.ratios))}).`,
+      '',
+      'How: bench/worker-process.ts spawned with `node -r tsx/cjs` (both variants load the TypeScript the same way),',
+      'connected to the dev server; "polling" is the moment `worker.run()` has put the worker in RUNNING, when it',
+      'prints a line and shuts down. The two variants alternate; the ratio is taken pair by pair. No goal was set.',
+      'Since this figure, `npm run build` writes the bundle ahead (lib/workflow-bundle.js) and `npm start` loads it.',
+      '',
+    ];
+  },
+  goals: () => [],
+};

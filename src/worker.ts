@@ -60,12 +60,14 @@ export function workflowSource(
   return { workflowsPath: workflows };
 }
 
-/** The latest change to the compiled code a workflow bundle holds (lib/workflows, lib/domain, lib/shared.js). */
+/** The latest change to the compiled code a workflow bundle holds (lib/workflows, lib/domain, shared and operations). */
 function newestWorkflowCode(workflowsDir: string): number {
   const lib = path.dirname(workflowsDir);
-  const files = [path.join(lib, 'shared.js')];
+  const files = [path.join(lib, 'shared.js'), path.join(lib, 'operations.js')];
   for (const dir of [workflowsDir, path.join(lib, 'domain')]) {
-    for (const name of readdirSync(dir)) if (name.endsWith('.js')) files.push(path.join(dir, name));
+    for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+      if (name.endsWith('.js')) files.push(path.join(dir, name));
+    }
   }
   return Math.max(...files.filter((file) => existsSync(file)).map((file) => statSync(file).mtimeMs));
 }

@@ -236,9 +236,9 @@ export type FoundStandup = GeekbotStandup | null;
 
 /**
  * The standup steps: find the role's standup (a read), then make it name the incoming member (a write). The prepare
- * activity runs the read while Slack answers; `upsertStandup` runs both.
+ * activity runs the read while Slack answers; the `upsertStandup` activity runs both.
  */
-export function createStandupService({ settings, geekbot }: GeekbotDeps) {
+export function createGeekbotService({ settings, geekbot }: GeekbotDeps) {
   /** One Geekbot call, classified, tried again quickly on a passing failure (a POST only after a rate limit). */
   const call = <T>(request: () => Promise<T>, idempotent = true): Promise<T> =>
     retryTransient(
@@ -338,20 +338,21 @@ export function createStandupService({ settings, geekbot }: GeekbotDeps) {
     }
   }
 
-  return { findStandup, writeStandup };
-}
-
-export function createGeekbotActivities(deps: GeekbotDeps) {
-  const { findStandup, writeStandup } = createStandupService(deps);
-  return {
+  const activities = {
     /** Points the role's standup at the incoming member; a no-op when it already does. */
     upsertStandup: async (input: UpsertStandupInput): Promise<UpsertStandupResult> => {
-      requireRole(deps.settings, input.role);
+      requireRole(settings, input.role);
       if (!input.incoming?.id)
         throw nonRetryable(FailureType.InvalidInput, 'upsertStandup needs an incoming member with a Slack ID.');
       return writeStandup(input, await findStandup(input.role, input.standupId));
     },
   };
+  return { findStandup, writeStandup, activities };
+}
+
+/** Geekbot's activities alone (tests). */
+export function createGeekbotActivities(deps: GeekbotDeps) {
+  return createGeekbotService(deps).activities;
 }
 
 /** Whether the standup already has these participants, this question and these settings. */

@@ -42,7 +42,7 @@ export interface PrepareHandoverResult {
   failures: string[];
 }
 
-/** The services' steps (activities/slack.ts, geekbot.ts `createStandupService`, calendar.ts `createCalendarService`). */
+/** The services' steps (`createSlackService`, `createGeekbotService`, `createCalendarService`). */
 export interface PrepareDeps {
   settings: Settings;
   lookupMembers(usergroup: string): Promise<Member[]>;
@@ -64,84 +64,84 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function createPrepareActivities(deps: PrepareDeps) {
-  return {
-    /** Reads the group, then writes the notice and the calendar for the handover on `input.date`. */
-    prepareHandover: async (input: PrepareHandoverInput): Promise<PrepareHandoverResult> => {
-      const role = requireRole(deps.settings, input.role);
-      const date = requireIsoDate(input.date, 'date');
-      if (!input.rotation || !Array.isArray(input.rotation.members)) {
-        throw nonRetryable(FailureType.InvalidInput, 'prepareHandover needs the rotation state.');
-      }
+/** The prepare step, built over the other services' steps. */
+export function createPrepareService(deps: PrepareDeps) {
+  /** Reads the group, then writes the notice and the calendar for the handover on `input.date`. */
+  async function prepareHandover(input: PrepareHandoverInput): Promise<PrepareHandoverResult> {
+    const role = requireRole(deps.settings, input.role);
+    const date = requireIsoDate(input.date, 'date');
+    if (!input.rotation || !Array.isArray(input.rotation.members)) {
+      throw nonRetryable(FailureType.InvalidInput, 'prepareHandover needs the rotation state.');
+    }
 
-      // Reads only, all at once. An outage is retried (nothing was written yet); a lookup that cannot work (bad
-      // token, unknown group) keeps the members the rotation had, as the workflow does.
-      const running = input.rotation.history.filter((turn) => turn.end > date).map((turn) => turn.start);
-      const from = [date, ...running].sort()[0] as string;
-      const [lookup, found, read] = await Promise.allSettled([
-        deps.lookupMembers(role.usergroup),
-        deps.findStandup(input.role, input.standupId),
-        deps.readTurnEvents(input.role, from),
-      ]);
-      for (const outcome of [lookup, found, read]) {
-        if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
-      }
-      let members: Member[] | null = null;
-      let refreshError: string | null = null;
-      let rotation = input.rotation;
-      if (lookup.status === 'fulfilled') members = lookup.value;
-      else refreshError = message(lookup.reason);
-      if (members) {
-        try {
-          rotation = refreshMembers(rotation, members).state;
-        } catch {
-          // An empty group: the workflow records why and keeps the previous members; so does the notice.
-        }
-      }
-
-      let notice: ReturnType<typeof handoverNotice>;
-      let turns: ReturnType<typeof calendarTurns>;
+    // Reads only, all at once. An outage is retried (nothing was written yet); a lookup that cannot work (bad
+    // token, unknown group) keeps the members the rotation had, as the workflow does.
+    const running = input.rotation.history.filter((turn) => turn.end > date).map((turn) => turn.start);
+    const from = [date, ...running].sort()[0] as string;
+    const [lookup, found, read] = await Promise.allSettled([
+      deps.lookupMembers(role.usergroup),
+      deps.findStandup(input.role, input.standupId),
+      deps.readTurnEvents(input.role, from),
+    ]);
+    for (const outcome of [lookup, found, read]) {
+      if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
+    }
+    let members: Member[] | null = null;
+    let refreshError: string | null = null;
+    let rotation = input.rotation;
+    if (lookup.status === 'fulfilled') members = lookup.value;
+    else refreshError = message(lookup.reason);
+    if (members) {
       try {
-        notice = handoverNotice(rotation, date);
-        turns = calendarTurns(role, rotation, date, input.turnCount);
-      } catch (err) {
-        // Nobody to name: the group has had no members since the rotation started.
-        return {
-          members,
-          refreshError,
-          named: null,
-          standupId: input.standupId,
-          calendar: null,
-          failures: [message(err)],
-        };
+        rotation = refreshMembers(rotation, members).state;
+      } catch {
+        // An empty group: the workflow records why and keeps the previous members; so does the notice.
       }
+    }
 
-      // A read that failed for good fails its write the same way (reported below); the other write goes ahead.
-      const after = async <R, W>(readOutcome: PromiseSettledResult<R>, write: (value: R) => Promise<W>): Promise<W> => {
-        if (readOutcome.status === 'rejected') throw readOutcome.reason;
-        return write(readOutcome.value);
-      };
-      const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
-      const [standup, calendar] = await Promise.allSettled([
-        after(found, (existing) => deps.writeStandup(notify, existing)),
-        after(read, (events) => deps.ensureTurns({ role: input.role, turns }, events)),
-      ]);
-      for (const outcome of [standup, calendar]) {
-        if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
-      }
-      const failures: string[] = [];
-      if (standup.status === 'rejected') failures.push(`standup: ${message(standup.reason)}`);
-      if (calendar.status === 'rejected') failures.push(`calendar: ${message(calendar.reason)}`);
-      const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
-      activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
+    let notice: ReturnType<typeof handoverNotice>;
+    let turns: ReturnType<typeof calendarTurns>;
+    try {
+      notice = handoverNotice(rotation, date);
+      turns = calendarTurns(role, rotation, date, input.turnCount);
+    } catch (err) {
+      // Nobody to name: the group has had no members since the rotation started.
       return {
         members,
         refreshError,
-        named,
-        standupId: standup.status === 'fulfilled' ? standup.value.standupId : input.standupId,
-        calendar: calendar.status === 'fulfilled' ? calendar.value : null,
-        failures,
+        named: null,
+        standupId: input.standupId,
+        calendar: null,
+        failures: [message(err)],
       };
-    },
-  };
+    }
+
+    // A read that failed for good fails its write the same way (reported below); the other write goes ahead.
+    const after = async <R, W>(readOutcome: PromiseSettledResult<R>, write: (value: R) => Promise<W>): Promise<W> => {
+      if (readOutcome.status === 'rejected') throw readOutcome.reason;
+      return write(readOutcome.value);
+    };
+    const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
+    const [standup, calendar] = await Promise.allSettled([
+      after(found, (existing) => deps.writeStandup(notify, existing)),
+      after(read, (events) => deps.ensureTurns({ role: input.role, turns }, events)),
+    ]);
+    for (const outcome of [standup, calendar]) {
+      if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
+    }
+    const failures: string[] = [];
+    if (standup.status === 'rejected') failures.push(`standup: ${message(standup.reason)}`);
+    if (calendar.status === 'rejected') failures.push(`calendar: ${message(calendar.reason)}`);
+    const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
+    activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
+    return {
+      members,
+      refreshError,
+      named,
+      standupId: standup.status === 'fulfilled' ? standup.value.standupId : input.standupId,
+      calendar: calendar.status === 'fulfilled' ? calendar.value : null,
+      failures,
+    };
+  }
+  return { prepareHandover, activities: { prepareHandover } };
 }

@@ -6,25 +6,27 @@ import type { RoleRuntimeConfig } from '../shared';
  * The role's configuration as the worker loaded it. A local activity, so the workflow records it in
  * history once per run (replay-safe) and a changed configuration takes effect at the next run.
  */
-export function createSettingsActivities(settings: Settings) {
+export function createSettingsService({ settings }: { settings: Settings }) {
   return {
-    // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
-    async roleSettings(role: string): Promise<RoleRuntimeConfig> {
-      try {
-        const config = getRole(settings, role);
-        return {
-          role: config,
-          timeZone: roleTimeZone(settings, config),
-          historyLimit: settings.historyLimit,
-          handoversPerRun: settings.handoversPerRun,
-          calendarHorizonMonths: settings.calendarHorizonMonths,
-          timeScale: settings.timeScale,
-          standupManager: settings.standupManager,
-        };
-      } catch (err) {
-        if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');
-        throw err;
-      }
+    activities: {
+      // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
+      async roleSettings(role: string): Promise<RoleRuntimeConfig> {
+        try {
+          const config = getRole(settings, role);
+          return {
+            role: config,
+            timeZone: roleTimeZone(settings, config),
+            historyLimit: settings.historyLimit,
+            handoversPerRun: settings.handoversPerRun,
+            calendarHorizonMonths: settings.calendarHorizonMonths,
+            timeScale: settings.timeScale,
+            standupManager: settings.standupManager,
+          };
+        } catch (err) {
+          if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');
+          throw err;
+        }
+      },
     },
   };
 }

@@ -67,7 +67,8 @@ function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
   );
 }
 
-export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 40 }: SlackDeps) {
+/** Slack's steps (`lookupMembers`, which the prepare activity also runs) and its activities. */
+export function createSlackService({ slack, concurrency = 8, usersInfoMax = 40 }: SlackDeps) {
   async function usersByInfo(ids: readonly string[]): Promise<SlackUser[]> {
     const users = await mapBounded(ids, concurrency, (id) =>
       slackCall('users.info', async () => {
@@ -106,40 +107,45 @@ export function createSlackActivities({ slack, concurrency = 8, usersInfoMax = 4
     return found;
   }
 
-  return {
-    /** The user group's active human members in rotation order (`sortMembers`). */
-    lookupMembers: async (usergroupHandle: string): Promise<Member[]> => {
-      const handle = String(usergroupHandle ?? '')
-        .trim()
-        .replace(/^@/, '');
-      if (!handle) throw nonRetryable(FailureType.InvalidInput, 'A Slack user group handle is required.');
+  /** The user group's active human members in rotation order (`sortMembers`). */
+  async function lookupMembers(usergroupHandle: string): Promise<Member[]> {
+    const handle = String(usergroupHandle ?? '')
+      .trim()
+      .replace(/^@/, '');
+    if (!handle) throw nonRetryable(FailureType.InvalidInput, 'A Slack user group handle is required.');
 
-      const groups =
-        (await slackCall('usergroups.list', () => slack.usergroups.list({ include_users: true }))).usergroups ?? [];
-      const group = groups.find((candidate) => candidate.handle === handle);
-      if (!group) {
-        const handles = groups.map((candidate) => candidate.handle).filter((h): h is string => Boolean(h));
-        handles.sort();
-        throw nonRetryable(
-          FailureType.SlackUsergroupNotFound,
-          `No Slack user group with handle "${handle}". Existing handles: ${handles.join(', ') || '(none)'}.`,
-          { handle, handles },
-        );
-      }
+    const groups =
+      (await slackCall('usergroups.list', () => slack.usergroups.list({ include_users: true }))).usergroups ?? [];
+    const group = groups.find((candidate) => candidate.handle === handle);
+    if (!group) {
+      const handles = groups.map((candidate) => candidate.handle).filter((h): h is string => Boolean(h));
+      handles.sort();
+      throw nonRetryable(
+        FailureType.SlackUsergroupNotFound,
+        `No Slack user group with handle "${handle}". Existing handles: ${handles.join(', ') || '(none)'}.`,
+        { handle, handles },
+      );
+    }
 
-      const ids = [...new Set(group.users ?? [])];
-      const users = ids.length > usersInfoMax ? await usersByList(ids) : await usersByInfo(ids);
-      const members = users
-        .filter((user) => user.id && !user.deleted && !user.is_bot && user.id !== SLACKBOT_ID)
-        .map((user) => ({ id: user.id as string, name: displayName(user) }));
-      activityLog.info('Looked up Slack user group', {
-        handle,
-        members: members.length,
-        leftOut: ids.length - members.length,
-      });
-      return sortMembers(members);
-    },
-  };
+    const ids = [...new Set(group.users ?? [])];
+    const users = ids.length > usersInfoMax ? await usersByList(ids) : await usersByInfo(ids);
+    const members = users
+      .filter((user) => user.id && !user.deleted && !user.is_bot && user.id !== SLACKBOT_ID)
+      .map((user) => ({ id: user.id as string, name: displayName(user) }));
+    activityLog.info('Looked up Slack user group', {
+      handle,
+      members: members.length,
+      leftOut: ids.length - members.length,
+    });
+    return sortMembers(members);
+  }
+
+  return { lookupMembers, activities: { lookupMembers } };
+}
+
+/** Slack's activities alone (tests). */
+export function createSlackActivities(deps: SlackDeps) {
+  return createSlackService(deps).activities;
 }
 
 /** The name Slack shows: the display name, or the real name when no display name is set. */

@@ -217,8 +217,12 @@ export const settingsSchema = z
     /** Public link to the calendar, offered in standup questions. */
     calendarUrl: z.string().default(''),
     timeZone: ianaTimeZone,
-    /** Number of handovers a workflow run makes before continuing as new. */
-    handoversPerRun: z.number().int().min(1).max(500).default(52),
+    /**
+     * Number of handovers a workflow run makes before continuing as new. Short: after a worker restart every
+     * rotation replays its current run before it answers (1,000 rotations: about 40 s at 4, six minutes at 52;
+     * BENCHMARKS.md section 6), and the configuration is read again at each run.
+     */
+    handoversPerRun: z.number().int().min(1).max(500).default(4),
     /** How many turns the calendar always holds ahead (a year of weekly turns by default). */
     calendarHorizonMonths: z.number().int().min(1).max(36).default(12),
     historyLimit: z.number().int().min(1).max(1000).default(104),

@@ -16,3 +16,4 @@ export * from './roleRules';
 export * from './fairness';
 export * from './planChanges';
 export * from './absences';
+export * from './handover';

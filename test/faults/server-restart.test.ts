@@ -79,7 +79,8 @@ describe('faults: the Temporal dev server restarts during handovers (persistent 
       standupManager: DEMO_MANAGER,
     });
     rememberSecrets(sandbox);
-    const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER }));
+    // One run throughout (not the shipped four handovers per run): the restarts must not make the rotation start another.
+    const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER, handoversPerRun: 52 }));
     worker = new WorkerProcess('restart', {
       ...process.env,
       ...sandbox.env,

@@ -155,8 +155,9 @@ async function runLane(lane: Lane): Promise<LaneResult> {
     const first = await handle.executeUpdate(handoverNowUpdate, { args: [{}] });
     const dates = [first.history.at(-1)!.start];
     const check = async () => {
-      const state = await handle.query(stateQuery);
-      const plan = await handle.query(planQuery, 60);
+      // (Right after a handover the rotation may have continued as new: the new run answers once it has started.)
+      const state = await stateOf(handle);
+      const plan = await waitFor('the plan query', () => handle.query(planQuery, 60));
       checkRole(
         { state, plan, ...fakesOf(sandbox!) },
         {
@@ -176,7 +177,7 @@ async function runLane(lane: Lane): Promise<LaneResult> {
       const key = `${ROLE}@${date}`;
       if (lane.point === 'during the calendar writes') {
         // An operator change first, so the prepare step rewrites most of the year's events (dozens of writes).
-        const state = await handle.query(stateQuery);
+        const state = await stateOf(handle);
         const order = sortMembers(state.members);
         const at = order.findIndex((m) => m.id === state.next!.id);
         const incoming = order[(at + 2) % order.length]!;

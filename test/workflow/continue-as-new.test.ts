@@ -122,8 +122,9 @@ describe('role workflow: continue-as-new every two handovers', function () {
         assertOneEventPerTurn(bed, state);
         // When the test server refuses a continue-as-new because a signal came in, it does not make the worker replay
         // (Temporal's server does): the run, already continued, then gets the signal. The workflow fails that task on
-        // purpose (`continuing` in role.ts) so the signal is not lost; the failure is reported, or on a retried task
-        // left to time out, and the next attempt replays with the signal in place. Allowed here, and only here.
+        // purpose (`continuing` in workflows/role/rotation.ts) so the signal is not lost; the failure is reported, or
+        // on a retried task left to time out, and the next attempt replays with the signal in place. Allowed here, and
+        // only here.
         await assertRunChain(env, bed.workflowId, 5, 'support-triager-continued-signals', {
           allow: /continuing as new: replaying to take it|timed out \(start-to-close\)/,
         });

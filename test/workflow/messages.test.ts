@@ -9,7 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { workflowMetadataQuery } from '@temporalio/workflow';
-import { addDays } from '../../src/domain/schedule';
+import { sortMembers } from '../../src/domain/members';
+import { initialState } from '../../src/domain/rotation';
+import { addDays, nextHandoverAfter } from '../../src/domain/schedule';
 import { startDevServer } from '../../src/servers/environments';
 import {
   CurrentMemberAttribute,
@@ -377,6 +379,24 @@ describe('role workflow: operator messages (dev server)', function () {
   });
 
   it('takes an override or a skip that arrives while a handover is being prepared', async () => {
+    // Its first handover more than the 48-hour notice ahead, so that no notice goes out at start (whatever the day):
+    // every notice here goes out while a handover asked for is being prepared.
+    const role = bed.settings.roles['support-triager']!;
+    const team = sortMembers(DEMO_TEAM);
+    const later: Partial<RoleWorkflowInput> = {
+      state: {
+        rotation: initialState('support-triager', role.slots, team, {
+          incoming: byName('Ben'),
+          current: byName('Ava'),
+        }),
+        standupId: null,
+        prepared: null,
+        nextHandoverAt: nextHandoverAfter(role, bed.settings.timeZone, new Date(Date.now() + 3 * DAY_MS)).toISOString(),
+        warnings: [],
+        lastError: null,
+        handoversDone: 0,
+      },
+    };
     await withRotation(async (handle) => {
       /** Asks for a handover and sends `message` while its prepare step runs: notice sent, calendar still writing. */
       const duringPrepare = async <T>(message: () => Promise<T>): Promise<RoleStateView> => {
@@ -417,7 +437,7 @@ describe('role workflow: operator messages (dev server)', function () {
       await handle.executeUpdate(resumeUpdate);
       assertHandedOver(await handle.executeUpdate(handoverNowUpdate, { args: [{}] }), 'Ava', 'Chloe', 'after resume');
       await recordHistory(handle, 'support-triager-changes-during-prepare');
-    });
+    }, later);
   });
 
   it('survives an empty Slack group: no handover and no failed task until members join', async () => {

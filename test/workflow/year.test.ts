@@ -21,7 +21,8 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
 
   before(async () => {
     env = await startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } }));
-    bed = await roleBed(env);
+    // One run for the year (the saved replay history holds it whole), not the shipped four handovers per run.
+    bed = await roleBed(env, { settings: { handoversPerRun: 52 } });
   });
   after(async () => {
     await bed?.close();
@@ -45,7 +46,8 @@ describe('role workflow: a year of weekly handovers (time-skipping server)', fun
       const handoverDates: string[] = [];
       const geekbotWrites = () => bed.sandbox.geekbot.calls().filter((c) => /^(POST|PATCH) /.test(c));
       for (let week = 1; week <= 52; week++) {
-        const writesBefore = geekbotWrites().length;
+        // Week 1 counts from the start: its notice may already be out (it is due at start within 48 hours of a Wednesday).
+        const writesBefore = week === 1 ? 0 : geekbotWrites().length;
         const handoverAt = Date.parse(state.nextHandoverAt);
         const at = new Date(handoverAt);
         assert.equal(at.getUTCDay(), 3, `handover ${week} is on a Wednesday (${state.nextHandoverAt})`);

@@ -3,32 +3,24 @@
  * the workflow's reason (exit 2 for a wrong name or date) and changes nothing; a good one returns the new state.
  */
 import type { Command } from 'commander';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import {
-  handoverNowUpdate,
-  overrideUpdate,
-  pauseUpdate,
-  refreshMembersUpdate,
-  resumeUpdate,
-  skipUpdate,
-  swapUpdate,
-  type HandoverNowRequest,
-  type RoleStateView,
-  type SkipRequest,
-} from '../../shared';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { OperationName, OperationRequest } from '../../operations';
+import type { HandoverNowRequest, RoleStateView, SkipRequest } from '../../shared';
 import { UsageError } from '../errors';
 import { failureError } from '../failures';
+import { executeOperation } from '../send-operation';
 import { out, printJson, stateText } from '../output';
 import { runningRotation } from '../roles';
 import { ANSWER_TIMEOUT_MS, sendUpdate, withSession } from '../session';
 import { dateOption, examples, type JsonOption } from './common';
 
-/** Sends one update to the role's running workflow and prints the state it returns. */
-async function change(
+/** Sends one operation (src/operations.ts) as an update to the role's running workflow and prints the new state. */
+async function change<N extends OperationName>(
   roleName: string,
+  operation: N,
+  request: OperationRequest<N>,
   what: string,
   opts: JsonOption,
-  send: (handle: WorkflowHandle) => Promise<RoleStateView>,
 ): Promise<void> {
   await withSession(async (session) => {
     // The configuration comes from the rotation itself (its `config` query): no local file needed.
@@ -36,7 +28,9 @@ async function change(
     let state: RoleStateView;
     try {
       // Sent again if it reaches a run that is just continuing as new: the new run takes it.
-      state = await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () => sendUpdate(() => send(handle)));
+      state = await session.client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, () =>
+        sendUpdate(() => executeOperation(handle, operation, request)),
+      );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError)
         throw failureError(err.cause, `The ${roleName} rotation refused ${what}: `);
@@ -65,7 +59,7 @@ export function registerChangeCommands(program: Command): void {
         ...(opts.incoming ? { incoming: opts.incoming } : {}),
         ...(opts.current ? { current: opts.current } : {}),
       };
-      await change(role, 'the override', opts, (h) => h.executeUpdate(overrideUpdate, { args: [request] }));
+      await change(role, 'override', request, 'the override', opts);
     });
 
   program
@@ -98,7 +92,7 @@ export function registerChangeCommands(program: Command): void {
             ...(opts.from !== undefined ? { from: dateOption(opts.from, '--from') } : {}),
             ...(opts.to !== undefined ? { to: dateOption(opts.to, '--to') } : {}),
           };
-      await change(role, `the skip of ${member}`, opts, (h) => h.executeUpdate(skipUpdate, { args: [request] }));
+      await change(role, 'skip', request, `the skip of ${member}`, opts);
     });
 
   program
@@ -111,9 +105,7 @@ export function registerChangeCommands(program: Command): void {
     .option('--json', 'print the new state as JSON')
     .addHelpText('after', examples('team-roles swap support-triager Chloe Dan'))
     .action(async (role: string, first: string, second: string, opts: JsonOption) => {
-      await change(role, `the swap of ${first} and ${second}`, opts, (h) =>
-        h.executeUpdate(swapUpdate, { args: [{ first, second }] }),
-      );
+      await change(role, 'swap', { first, second }, `the swap of ${first} and ${second}`, opts);
     });
 
   program
@@ -123,7 +115,7 @@ export function registerChangeCommands(program: Command): void {
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--json', 'print the new state as JSON')
     .addHelpText('after', examples('team-roles pause support-triager'))
-    .action((role: string, opts: JsonOption) => change(role, 'pause', opts, (h) => h.executeUpdate(pauseUpdate)));
+    .action((role: string, opts: JsonOption) => change(role, 'pause', undefined, 'pause', opts));
 
   program
     .command('resume')
@@ -132,7 +124,7 @@ export function registerChangeCommands(program: Command): void {
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--json', 'print the new state as JSON')
     .addHelpText('after', examples('team-roles resume support-triager'))
-    .action((role: string, opts: JsonOption) => change(role, 'resume', opts, (h) => h.executeUpdate(resumeUpdate)));
+    .action((role: string, opts: JsonOption) => change(role, 'resume', undefined, 'resume', opts));
 
   program
     .command('handover-now')
@@ -146,7 +138,7 @@ export function registerChangeCommands(program: Command): void {
     .addHelpText('after', examples('team-roles handover-now support-triager'))
     .action(async (role: string, opts: JsonOption & { date?: string }) => {
       const request: HandoverNowRequest = opts.date === undefined ? {} : { date: dateOption(opts.date, '--date') };
-      await change(role, 'the handover', opts, (h) => h.executeUpdate(handoverNowUpdate, { args: [request] }));
+      await change(role, 'handoverNow', request, 'the handover', opts);
     });
 
   program
@@ -156,7 +148,5 @@ export function registerChangeCommands(program: Command): void {
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--json', 'print the new state as JSON')
     .addHelpText('after', examples('team-roles refresh-members support-triager'))
-    .action((role: string, opts: JsonOption) =>
-      change(role, 'the member refresh', opts, (h) => h.executeUpdate(refreshMembersUpdate)),
-    );
+    .action((role: string, opts: JsonOption) => change(role, 'refreshMembers', undefined, 'the member refresh', opts));
 }

@@ -1,0 +1,186 @@
+/**
+ * The operator's operations on a running rotation, one row each: the signal and the update that carry it, what the
+ * Temporal UI says about it, and what it does. The role workflow registers every handler from this table
+ * (workflows/role/handlers.ts); the CLI and the tests send operations by looking them up here.
+ *
+ * Two kinds of rows:
+ * - a **change** applies a pure function to the workflow's state at once (`apply`); a bad request throws a
+ *   `RotationError`, which refuses the update and turns a signal into a warning;
+ * - a **step** hands the request to the main loop, which carries it out with activities (a handover, a read of the
+ *   Slack group); the update answers once the loop has done it.
+ *
+ * Adding an operation: a signal and an update in shared.ts, a row here, the domain function it applies, a CLI line.
+ * Imported by workflow code: no I/O, no Node built-ins.
+ */
+import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
+import { notAHandoverDate } from './domain/handover';
+import { override, pause, resume, skip, swap } from './domain/rotation';
+import { alignToHandoverDate, parseIsoDate } from './domain/schedule';
+import type { IsoDate } from './domain/types';
+import {
+  handoverNowSignal,
+  handoverNowUpdate,
+  overrideSignal,
+  overrideUpdate,
+  pauseSignal,
+  pauseUpdate,
+  refreshMembersSignal,
+  refreshMembersUpdate,
+  resumeSignal,
+  resumeUpdate,
+  skipSignal,
+  skipUpdate,
+  swapSignal,
+  swapUpdate,
+  type HandoverNowRequest,
+  type OverrideRequest,
+  type RoleRuntimeConfig,
+  type RoleStateView,
+  type RoleWorkflowState,
+  type SkipRequest,
+  type SwapRequest,
+} from './shared';
+
+/** What an operation may read besides the state and the request. */
+export interface OperationContext {
+  /** The role's name, e.g. `support-triager`. */
+  role: string;
+  config: RoleRuntimeConfig;
+  /** Today in the role's time zone, on the rotation's clock. */
+  readonly today: IsoDate;
+  /** The handover date the rotation waits for. */
+  readonly pending: IsoDate;
+}
+
+interface Messages<R> {
+  signal: SignalDefinition<[R]> | SignalDefinition<[R?]> | SignalDefinition<[]>;
+  update: UpdateDefinition<RoleStateView, [R]> | UpdateDefinition<RoleStateView, []>;
+  /** What the Temporal UI shows for the update (and, with "unvalidated", for the signal). */
+  description: string;
+}
+
+export interface ChangeOperation<R = unknown> extends Messages<R> {
+  kind: 'change';
+  /** The workflow state after the request; throws a `RotationError` saying why it cannot be done. */
+  apply(state: RoleWorkflowState, request: R, context: OperationContext): RoleWorkflowState;
+}
+
+/** The main loop's steps that an operator can ask for. */
+export type RequestedStep = 'handover' | 'refresh';
+
+export interface StepOperation<R = unknown> extends Messages<R> {
+  kind: 'step';
+  step: RequestedStep;
+  /** Reads the request as sent; throws on a malformed one (refused by update, a warning by signal). */
+  read?(request: R | undefined): void;
+  /** Refuses a request the step would not carry out (the update's validator, once the rotation has started). */
+  check?(state: RoleWorkflowState, request: R | undefined, context: OperationContext): void;
+  /** Throws when the step did not do what the update asked, so the update reports it. */
+  outcome?(state: RoleWorkflowState): void;
+}
+
+export type Operation<R = unknown> = ChangeOperation<R> | StepOperation<R>;
+
+function optionalDate(text: string | undefined): IsoDate | undefined {
+  return text === undefined ? undefined : parseIsoDate(text);
+}
+
+/** The table. Keys are the operation names (also the signal and update names, shared/CONTRACTS.md). */
+export const OPERATIONS = {
+  override: {
+    kind: 'change',
+    signal: overrideSignal,
+    update: overrideUpdate,
+    description: 'Set who is incoming and/or current now.',
+    apply: (state, request, _context) => ({ ...state, rotation: override(state.rotation, request) }),
+  } satisfies ChangeOperation<OverrideRequest>,
+
+  skip: {
+    kind: 'change',
+    signal: skipSignal,
+    update: skipUpdate,
+    description: "Skip a member's turns within a date range, or their next turn.",
+    apply: (state, request, context) => {
+      const dates = { from: optionalDate(request.from), to: optionalDate(request.to) };
+      return { ...state, rotation: skip(state.rotation, { ...request, ...dates }, context.today) };
+    },
+  } satisfies ChangeOperation<SkipRequest>,
+
+  swap: {
+    kind: 'change',
+    signal: swapSignal,
+    update: swapUpdate,
+    description: 'Two members exchange their next turns.',
+    apply: (state, request, context) => ({ ...state, rotation: swap(state.rotation, request, context.today) }),
+  } satisfies ChangeOperation<SwapRequest>,
+
+  pause: {
+    kind: 'change',
+    signal: pauseSignal,
+    update: pauseUpdate,
+    description: 'Stop handovers until resumed.',
+    apply: (state) => ({ ...state, rotation: pause(state.rotation) }),
+  } satisfies ChangeOperation<undefined>,
+
+  resume: {
+    kind: 'change',
+    signal: resumeSignal,
+    update: resumeUpdate,
+    description: 'Resume handovers.',
+    apply: (state) => ({ ...state, rotation: resume(state.rotation) }),
+  } satisfies ChangeOperation<undefined>,
+
+  handoverNow: {
+    kind: 'step',
+    step: 'handover',
+    signal: handoverNowSignal,
+    update: handoverNowUpdate,
+    description: 'Hand over now (or for the given handover date); a date already handed over changes nothing.',
+    read: (request) => {
+      optionalDate(request?.date);
+    },
+    // A paused rotation, or another day than a handover day, would hand over nothing (workflows/role/steps.ts).
+    check: (state, request, context) => {
+      if (state.rotation.paused) throw ApplicationFailure.nonRetryable('The rotation is paused: resume it first.');
+      const date = optionalDate(request?.date);
+      if (date !== undefined && alignToHandoverDate(context.config.role, date) !== date) {
+        throw ApplicationFailure.create({
+          type: 'invalid-date',
+          nonRetryable: true,
+          message: notAHandoverDate(context.role, date, context.pending),
+        });
+      }
+    },
+  } satisfies StepOperation<HandoverNowRequest>,
+
+  refreshMembers: {
+    kind: 'step',
+    step: 'refresh',
+    signal: refreshMembersSignal,
+    update: refreshMembersUpdate,
+    description: 'Read the Slack user group again now.',
+    outcome: (state) => {
+      if (state.lastError?.startsWith('refresh:')) throw ApplicationFailure.nonRetryable(state.lastError);
+    },
+  } satisfies StepOperation<undefined>,
+} as const;
+
+export type OperationName = keyof typeof OPERATIONS;
+
+/** Every operation, for registering their handlers in one loop. */
+export const OPERATION_LIST: readonly (Operation & { name: OperationName })[] = Object.entries(OPERATIONS).map(
+  ([name, operation]) => ({ ...operation, name: name as OperationName }),
+);
+
+/** The signal's description: the update's, and that a bad request cannot be refused. */
+export function signalDescription(operation: Operation): string {
+  return operation.kind === 'change'
+    ? `${operation.description.replace(/\.$/, '')} (unvalidated: a bad request is kept as a warning).`
+    : operation.description;
+}
+
+type UpdateArgs<N extends OperationName> =
+  (typeof OPERATIONS)[N]['update'] extends UpdateDefinition<RoleStateView, infer Args> ? Args : never;
+
+/** The request an operation takes; `undefined` for one that takes none (pause, resume, refreshMembers). */
+export type OperationRequest<N extends OperationName> = UpdateArgs<N> extends [infer R] ? R : undefined;

@@ -1,0 +1,93 @@
+/**
+ * What the rotation does next: the one place that decides which step is due, or how long to rest. Pure (the time is
+ * an input; no Temporal import), so adding a step to the product is one more case here and one more method in
+ * steps.ts, and test/workflow/due.test.ts checks the order without a server.
+ */
+import { upcomingMember } from '../../domain/rotation';
+import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
+import type { IsoDate } from '../../domain/types';
+import type { HandoverMode, RoleRuntimeConfig, RoleWorkflowState } from '../../shared';
+
+/** The handover the rotation waits for. */
+export interface PendingHandover {
+  date: IsoDate;
+  at: Date;
+  key: string;
+}
+
+export type Due =
+  /** An operator asked to read the Slack group again. */
+  | { step: 'refresh' }
+  /** An operator (or the schedule) asked for a handover. */
+  | { step: 'requested-handover'; pending: PendingHandover }
+  /** The handover time came while the rotation was paused: no handover, wait for the next one. */
+  | { step: 'pass-paused-handover'; pending: PendingHandover }
+  /** Tell who comes next, and top the calendar up. */
+  | { step: 'prepare'; pending: PendingHandover }
+  /** The handover time came (the workflow's own timer; in schedule mode the schedule asks instead). */
+  | { step: 'handover'; pending: PendingHandover }
+  /** Nothing is due: sleep until `wakeAt` (undefined: until a message comes), as measured from `now`. */
+  | { step: 'rest'; now: number; wakeAt: number | undefined };
+
+/** What the decision reads: the state, and what this run keeps outside it. */
+export interface Moment {
+  /** The rotation's time (domain/clock.ts). */
+  now: number;
+  config: RoleRuntimeConfig;
+  state: RoleWorkflowState;
+  mode: HandoverMode;
+  refreshRequested: boolean;
+  handoverRequested: boolean;
+  /** A prepare step that failed for good is tried again from then on. */
+  prepareRetryAt: number;
+}
+
+/** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
+export function nextHandoverAt(state: RoleWorkflowState): Date {
+  return new Date(state.nextHandoverAt ?? 0);
+}
+
+export function pendingHandover(config: RoleRuntimeConfig, state: RoleWorkflowState): PendingHandover {
+  const at = nextHandoverAt(state);
+  const date = handoverDateOf(config.role, config.timeZone, at);
+  return { date, at, key: handoverKey(state.rotation.role, date) };
+}
+
+/** Whether the notice for `key` went out and still names who the rotation would name now. */
+export function isPrepared(state: RoleWorkflowState, date: IsoDate, key: string): boolean {
+  if (state.prepared?.key !== key) return false;
+  try {
+    const next = upcomingMember(state.rotation, date).member;
+    const buddy = state.rotation.slots === 2 ? state.rotation.incoming : null;
+    return state.prepared.memberId === next.id && state.prepared.buddyId === (buddy?.id ?? null);
+  } catch {
+    return true; // no members: nothing to prepare
+  }
+}
+
+/** The step due now, in order: what operators asked for first, then the notice, then the handover. */
+export function nextDue(moment: Moment): Due {
+  const { now, config, state, mode } = moment;
+  const pending = pendingHandover(config, state);
+  const handoverAt = pending.at.getTime();
+  const prepareAt = prepareInstant(config.role, pending.at).getTime();
+
+  if (moment.refreshRequested) return { step: 'refresh' };
+  if (moment.handoverRequested) return { step: 'requested-handover', pending };
+  if (state.rotation.paused) {
+    if (now >= handoverAt) return { step: 'pass-paused-handover', pending };
+  } else {
+    if (now >= prepareAt && now >= moment.prepareRetryAt && !isPrepared(state, pending.date, pending.key)) {
+      return { step: 'prepare', pending };
+    }
+    if (mode === 'timer' && now >= handoverAt) return { step: 'handover', pending };
+  }
+  return { step: 'rest', now, wakeAt: wakeTime(moment, Math.max(prepareAt, moment.prepareRetryAt), handoverAt) };
+}
+
+/** Paused: the handover time (to pass it). Else the notice time, then the handover time (none in schedule mode). */
+function wakeTime(moment: Moment, prepareAt: number, handoverAt: number): number | undefined {
+  if (moment.state.rotation.paused) return handoverAt;
+  if (moment.now < prepareAt) return prepareAt;
+  return moment.mode === 'schedule' ? undefined : handoverAt;
+}

@@ -1,0 +1,33 @@
+/**
+ * Every message the role workflow takes, registered from the operations table (src/operations.ts): a signal and a
+ * validated update per operation, then the two queries. Registered before start-up, so that nothing sent while the
+ * rotation reads its configuration and the Slack group finds no handler.
+ */
+import { setHandler } from '@temporalio/workflow';
+import { OPERATION_LIST, signalDescription } from '../../operations';
+import { configQuery, planQuery, stateQuery } from '../../shared';
+import type { Rotation } from './rotation';
+
+export function registerHandlers(rotation: Rotation): void {
+  // Signals first, then updates: the order in which messages buffered before start-up are delivered.
+  for (const operation of OPERATION_LIST) {
+    setHandler(operation.signal, (request?: unknown) => rotation.signal(operation, request), {
+      description: signalDescription(operation),
+    });
+  }
+  for (const operation of OPERATION_LIST) {
+    setHandler(operation.update, (request?: unknown) => rotation.update(operation, request), {
+      validator: (request?: unknown) => rotation.validate(operation, request),
+      description: operation.description,
+    });
+  }
+  setHandler(stateQuery, () => rotation.view(), {
+    description: 'Who is incoming, current and next, when the next prepare and handover are, members and history.',
+  });
+  setHandler(planQuery, (count) => rotation.plan(count), {
+    description: 'The next N turns (default 10) as {member, start, end}, honouring skips and swaps.',
+  });
+  setHandler(configQuery, () => rotation.runtimeConfig(), {
+    description: "The role's configuration as this run uses it (cadence, handover time and zone, group); no secrets.",
+  });
+}

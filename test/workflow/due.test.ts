@@ -1,0 +1,97 @@
+/** The main loop's one decision (src/workflows/role/due.ts): which step is due now, or until when to rest. Pure. */
+import assert from 'node:assert/strict';
+import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
+import { sortMembers } from '../../src/domain/members';
+import { initialState, upcomingMember } from '../../src/domain/rotation';
+import { handoverKey } from '../../src/domain/schedule';
+import { DEMO_TEAM } from '../../src/sandbox/sandbox';
+import type { RoleRuntimeConfig, RoleWorkflowState } from '../../src/shared';
+import { nextDue, type Moment } from '../../src/workflows/role/due';
+
+const HOUR = 3_600_000;
+const settings = parseSettings(DEFAULT_SETTINGS);
+const config: RoleRuntimeConfig = {
+  role: settings.roles['support-triager']!,
+  timeZone: 'UTC',
+  historyLimit: 104,
+  handoversPerRun: 4,
+  calendarHorizonMonths: 12,
+};
+/** A Wednesday 10:00 UTC handover, its notice 48 hours before. */
+const handoverAt = Date.parse('2027-03-03T10:00:00Z');
+const noticeAt = handoverAt - 48 * HOUR;
+
+function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: boolean } = {}): Moment {
+  const team = sortMembers(DEMO_TEAM);
+  const rotation = { ...initialState('support-triager', 2, team, { incoming: team[1], current: team[0] }) };
+  rotation.paused = overrides.paused ?? false;
+  const key = handoverKey('support-triager', '2027-03-03');
+  const next = upcomingMember(rotation, '2027-03-03').member;
+  const state: RoleWorkflowState = {
+    rotation,
+    standupId: null,
+    prepared: overrides.prepared ? { key, memberId: next.id, buddyId: rotation.incoming!.id } : null,
+    nextHandoverAt: new Date(handoverAt).toISOString(),
+    warnings: [],
+    lastError: null,
+    handoversDone: 0,
+  };
+  const { paused: _paused, prepared: _prepared, ...rest } = overrides;
+  return {
+    now: noticeAt - HOUR,
+    config,
+    state,
+    mode: 'timer',
+    refreshRequested: false,
+    handoverRequested: false,
+    prepareRetryAt: 0,
+    ...rest,
+  };
+}
+
+describe('role workflow: what is due (due.ts)', () => {
+  it('rests until the notice, then prepares, then rests until the handover and hands over', () => {
+    assert.deepEqual(nextDue(moment()), { step: 'rest', now: noticeAt - HOUR, wakeAt: noticeAt });
+    assert.equal(nextDue(moment({ now: noticeAt })).step, 'prepare');
+    assert.deepEqual(nextDue(moment({ now: noticeAt, prepared: true })), {
+      step: 'rest',
+      now: noticeAt,
+      wakeAt: handoverAt,
+    });
+    assert.equal(nextDue(moment({ now: handoverAt, prepared: true })).step, 'handover');
+  });
+
+  it('takes what operators asked for first: a refresh, then a requested handover', () => {
+    const asked = { now: handoverAt, refreshRequested: true, handoverRequested: true };
+    assert.equal(nextDue(moment(asked)).step, 'refresh');
+    assert.equal(nextDue(moment({ ...asked, refreshRequested: false })).step, 'requested-handover');
+  });
+
+  it('in schedule mode prepares on its own but waits for the schedule to hand over', () => {
+    assert.equal(nextDue(moment({ mode: 'schedule', now: noticeAt })).step, 'prepare');
+    assert.deepEqual(nextDue(moment({ mode: 'schedule', now: handoverAt, prepared: true })), {
+      step: 'rest',
+      now: handoverAt,
+      wakeAt: undefined,
+    });
+  });
+
+  it('paused: no notice, and at the handover time it passes it', () => {
+    assert.deepEqual(nextDue(moment({ paused: true, now: noticeAt })), {
+      step: 'rest',
+      now: noticeAt,
+      wakeAt: handoverAt,
+    });
+    assert.equal(nextDue(moment({ paused: true, now: handoverAt })).step, 'pass-paused-handover');
+  });
+
+  it('a prepare step that failed for good waits for its retry time', () => {
+    const retryAt = noticeAt + HOUR;
+    assert.deepEqual(nextDue(moment({ now: noticeAt, prepareRetryAt: retryAt })), {
+      step: 'rest',
+      now: noticeAt,
+      wakeAt: retryAt,
+    });
+    assert.equal(nextDue(moment({ now: retryAt, prepareRetryAt: retryAt })).step, 'prepare');
+  });
+});
