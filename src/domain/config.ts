@@ -249,22 +249,6 @@ export const settingsSchema = z
         ctx.addIssue({ code: 'custom', path, message: `"${handle}" is already the on-duty group of ${owner}` });
       owners.set(handle, name);
     }
-    // As configured, the reminder and the escalation must both come before the handover (a notice that goes out
-    // late, after an operator's change, is fitted into the time left: domain/acknowledgement.ts `ackTimes`).
-    for (const [name, role] of Object.entries(settings.roles)) {
-      if (!role.acknowledgement.enabled) continue;
-      const total = role.ackWithinHours + role.escalateAfterHours;
-      if (total >= role.prepareLeadHours) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['roles', name, 'ackWithinHours'],
-          message:
-            `ackWithinHours + escalateAfterHours (${total} h) must be shorter than prepareLeadHours ` +
-            `(${role.prepareLeadHours} h), so the reminder and the escalation come before the handover ` +
-            '(or set acknowledgement.enabled to false)',
-        });
-      }
-    }
   });
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
