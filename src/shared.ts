@@ -112,6 +112,8 @@ export interface RoleRuntimeConfig {
   calendarHorizonMonths: number;
   /** Runs faster than real time in the sandbox's fast mode (see domain/clock.ts); absent in older runs: 1. */
   timeScale?: number;
+  /** Tests only: a new rotation's clock starts this far from the real time (domain/clock.ts). Absent: 0. */
+  testClockShiftMs?: number;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');

@@ -39,6 +39,11 @@ export interface ActivityDeps {
     /** Calendar requests started per minute across the worker (default 500; Google allows 600 per user). */
     calendarRequestsPerMinute?: number;
   };
+  /**
+   * Tests only: new rotations run as if it were this much later (TEAM_ROLES_TEST_NOW in test/support/clock.ts).
+   * `buildActivityDeps` never sets it.
+   */
+  testClockShiftMs?: number;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -57,7 +62,7 @@ export function createActivities(deps: ActivityDeps) {
     requestsPerMinute: deps.limits?.calendarRequestsPerMinute,
   });
   return {
-    ...createSettingsActivities(deps.settings),
+    ...createSettingsActivities(deps.settings, deps.testClockShiftMs),
     ...createTemporalActivities(deps.temporalClient),
     ...slack,
     ...createGeekbotActivities({ settings: deps.settings, geekbot: deps.geekbot }),

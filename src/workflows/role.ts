@@ -314,7 +314,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
   config = await roleSettings(input.role);
   state = input.state ?? (await startingState(input, config));
-  const clock = anchorClock(state.clock, config.timeScale, Date.now());
+  const clock = anchorClock(state.clock, config.timeScale, Date.now(), config.testClockShiftMs);
   if (clock) state.clock = clock; // real time (no anchor) adds nothing to the state
   state.nextHandoverAt ??= nextHandoverAfter(config.role, config.timeZone, new Date(now())).toISOString();
   const role = config.role;
