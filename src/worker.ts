@@ -66,6 +66,7 @@ export async function startWorker(
   temporal: TemporalSettings,
   deps: ActivityDeps,
   log: (message: string) => void = (m) => console.log(m),
+  options: Pick<RoleWorkerOptions, 'taskQueue' | 'workflowBundle'> = {},
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   const clientConnection = await Connection.connect(temporal.connectConfig.connectionOptions);
   try {
@@ -75,28 +76,54 @@ export async function startWorker(
     await clientConnection.close();
   }
   const connection = await NativeConnection.connect(temporal.connectConfig.connectionOptions);
-  const worker = await createRoleWorker({ connection, namespace: temporal.namespace, deps });
+  const worker = await createRoleWorker({ ...options, connection, namespace: temporal.namespace, deps });
   return { worker, connection };
 }
 
-async function main(): Promise<void> {
+/**
+ * What `main` lets its caller change. `npm start` passes none; the tests and the benchmark run this same entry point
+ * in a process of their own (test/support/worker-main.ts) with a task queue, a prebuilt bundle or a hook of theirs.
+ */
+export interface WorkerMainOptions {
+  /** Default `team-roles`. */
+  taskQueue?: string;
+  /** Default `workflowSource()`. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Called once the worker runs, e.g. to read its start-up time or to shut it down at once. */
+  onRunning?: (worker: Worker) => void;
+  /** Tests only, see `ActivityDeps.testClockShiftMs`. */
+  testClockShiftMs?: number;
+}
+
+/** The worker process: settings, secrets and clients from the environment, then run until SIGINT/SIGTERM. */
+export async function main(options: WorkerMainOptions = {}): Promise<void> {
   const settings = loadSettings();
   const temporal = temporalSettings();
   const deps = await buildActivityDeps(process.env, settings);
-  const { worker, connection } = await startWorker(temporal, deps);
+  const { worker, connection } = await startWorker(
+    temporal,
+    { ...deps, testClockShiftMs: options.testClockShiftMs },
+    undefined,
+    options,
+  );
   console.log(
-    `team-roles worker polling task queue ${TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,
+    `team-roles worker polling task queue ${options.taskQueue ?? TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,
   );
   try {
-    await worker.run();
+    const running = worker.run();
+    options.onRunning?.(worker);
+    await running;
   } finally {
     await connection.close();
   }
 }
 
-if (require.main === module) {
-  main().catch((err) => {
+/** `main` as a process's entry point: a failure is one sentence on stderr (no stack trace) and exit code 1. */
+export function runAsEntryPoint(options?: WorkerMainOptions): void {
+  main(options).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
 }
+
+if (require.main === module) runAsEntryPoint();
