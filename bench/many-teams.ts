@@ -15,6 +15,7 @@ import { initialState, upcomingMember } from '../src/domain/rotation';
 import { handoverDateOf, handoverKey, nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
+import { sleep, waitFor, workerEnvironment, WorkerProcess } from '../test/support';
 import {
   benchSettings,
   benchTeam,
@@ -25,11 +26,10 @@ import {
   progress,
   ROLE,
   sampleProcess,
-  sleep,
-  waitFor,
+  writeBundleFile,
+  writeSettingsFile,
   type ProcessSample,
 } from './common';
-import { startWorkerChild, writeBundleFile, writeSettingsFile } from './worker-child';
 
 export interface ManyTeamsOptions {
   teams: number;
@@ -88,15 +88,14 @@ export async function runManyTeamsSection(
 ): Promise<ManyTeamsResult> {
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   const taskQueue = `bench-many-${randomUUID()}`;
-  const child = startWorkerChild({
-    env,
-    sandbox,
-    settingsFile: writeSettingsFile(scratch),
-    taskQueue,
-    bundleFile: writeBundleFile(scratch, bundle),
-  });
+  const child = new WorkerProcess(
+    'the worker',
+    workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch) }),
+    { taskQueue, bundleFile: writeBundleFile(scratch, bundle) },
+  );
   try {
-    const ready = await child.ready;
+    const ready = await child.start();
+    const pid = child.pid!;
     const settings = benchSettings();
     const role = settings.roles[ROLE]!;
     const timeZone = roleTimeZone(settings, role);
@@ -147,12 +146,12 @@ export async function runManyTeamsSection(
     const serverPids = childPids('temporal');
     const serverCpu = () => serverPids.reduce((sum, pid) => sum + (sampleProcess(pid)?.cpuMs ?? 0), 0);
     const serverWait = () => serverPids.reduce((sum, pid) => sum + (sampleProcess(pid)?.runQueueMs ?? 0), 0);
-    const before = sampleProcess(child.pid)!;
+    const before = sampleProcess(pid)!;
     const beforeAt = Date.now();
     const serverBefore = serverCpu();
     const serverWaitBefore = serverWait();
     const sampler = setInterval(() => {
-      const sample = sampleProcess(child.pid);
+      const sample = sampleProcess(pid);
       if (sample) samples.push(sample);
     }, 100);
 
@@ -169,7 +168,7 @@ export async function runManyTeamsSection(
       clearInterval(sampler);
     }
     const handoverMs = Math.max(...child.handovers) - signalledAt;
-    const after = sampleProcess(child.pid)!;
+    const after = sampleProcess(pid)!;
     const afterAt = Date.now();
     const serverAfter = serverCpu();
     const serverWaitAfter = serverWait();
@@ -211,7 +210,7 @@ export async function runManyTeamsSection(
 
     const windowSeconds = (afterAt - beforeAt) / 1000;
     const sortedHandovers = [...child.handovers].sort((a, b) => a - b);
-    const warnings = child.stderr().split('\n').filter(Boolean).length;
+    const warnings = child.output.split('\n').filter((line) => /\[(WARN|ERROR)\]/.test(line)).length;
     const result: ManyTeamsResult = {
       teams,
       membersPerTeam,

@@ -21,7 +21,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../src/servers/binaries';
 import { startDevServer, startTimeSkippingServer } from '../src/servers/environments';
-import { roleWorkflowBundle, startServer } from '../test/workflow/harness';
+import { startServer, workflowBundle } from '../test/support';
 import { loadAverage, machineInfo, progress } from './common';
 import { runCalendarSection, type CalendarResult } from './calendar';
 import { runHistorySection, type HistoryResult } from './history';
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
 
   try {
     progress('bundling the workflow code once');
-    const bundle = await roleWorkflowBundle();
+    const bundle = await workflowBundle();
     results.prepare = await section('prepare', () =>
       withDevServer((dev) =>
         runPrepareSection(dev, bundle, quick ? { sizes: [7, 50], pairs: [2, 1], firstRuns: 1 } : FULL_PREPARE),
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     );
     results.history = await section('history', () =>
       runHistorySection(bundle, { weeks: 52, replays: quick ? 3 : 7 }, () =>
-        startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
+        startServer('the time-skipping server', () => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
       ),
     );
   } finally {

@@ -6,8 +6,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { GROUP, median, progress } from './common';
-import { startWorkerChild, writeBundleFile, writeSettingsFile, type WorkerChildOptions } from './worker-child';
+import { workerEnvironment, WorkerProcess } from '../test/support';
+import { GROUP, median, progress, writeBundleFile, writeSettingsFile } from './common';
 
 export interface WorkerStartRun {
   /** Spawn until polling, measured by the benchmark. */
@@ -33,20 +33,18 @@ export async function runWorkerStartSection(
 ): Promise<WorkerStartResult> {
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   try {
-    const base: WorkerChildOptions = {
-      env,
-      sandbox,
-      settingsFile: writeSettingsFile(scratch),
-      taskQueue: 'bench-worker-start',
-      exitWhenPolling: true,
-    };
+    const workerEnv = workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch) });
     const bundleFile = writeBundleFile(scratch, bundle);
     const once = async (prebuilt: boolean): Promise<WorkerStartRun> => {
-      const child = startWorkerChild({ ...base, bundleFile: prebuilt ? bundleFile : undefined });
+      const child = new WorkerProcess('the worker', workerEnv, {
+        taskQueue: 'bench-worker-start',
+        exitWhenRunning: true,
+        bundleFile: prebuilt ? bundleFile : undefined,
+      });
       try {
-        const ready = await child.ready;
-        const code = await child.exited;
-        if (code !== 0) throw new Error(`the worker process exited with ${code}: ${child.stderr()}`);
+        const ready = await child.start();
+        const { code, output } = (await child.exited)!;
+        if (code !== 0) throw new Error(`the worker process exited with ${code}: ${output}`);
         return { ms: ready.spawnToReadyMs, processMs: ready.processToReadyMs, peakRssBytes: ready.peakRssBytes };
       } finally {
         await child.stop();

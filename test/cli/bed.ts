@@ -4,19 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { buildActivityDeps } from '../../src/activities/deps';
 import { startDevServer } from '../../src/servers/environments';
+import type { Settings } from '../../src/domain/config';
 import { roleWorkflowId, TASK_QUEUE } from '../../src/shared';
 import { createRoleWorker } from '../../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { roleWorkflowBundle, testSettings } from '../workflow/harness';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { ROOT, startServer, testActivityDeps, testSettings, workflowBundle, type SettingsOverlay } from '../support';
 
 export interface Outcome {
   code: number;
@@ -28,6 +27,10 @@ export interface Outcome {
 export interface CliBed {
   env: TestWorkflowEnvironment;
   sandbox: Sandbox;
+  /** The worker's settings (the CLI reads the same overlay from its TEAM_ROLES_CONFIG). */
+  settings: Settings;
+  /** A TEAM_ROLES_CONFIG for the CLI: the bed's overlay and `more` (e.g. the standup manager). */
+  configFile(more?: SettingsOverlay): string;
   /** Runs `team-roles <args>` against the bed's server; stdin is not a terminal. */
   cli(args: string[], extraEnv?: Record<string, string>): Promise<Outcome>;
   /** Runs it on a pseudo-terminal (`script`), typing `answer` once the yes/no question shows; null without `script`. */
@@ -90,22 +93,33 @@ function runOnTerminal(args: string[], answer: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-export async function startCliBed(): Promise<CliBed> {
-  const env = await startDevServer({ resolve: { sdkDownload: false } });
+/**
+ * `settings` overlays the shipped ones (as a TEAM_ROLES_CONFIG file would) for the worker and, through a file of its
+ * own, for every CLI command (unless a test names another TEAM_ROLES_CONFIG).
+ */
+export async function startCliBed({ settings: overlay = {} }: { settings?: SettingsOverlay } = {}): Promise<CliBed> {
+  const env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
   const sandbox = await startSandbox({
     groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM },
     standupManager: DEMO_MANAGER,
   });
-  const settings = testSettings();
-  const deps = await buildActivityDeps(sandbox.env, settings);
-  const workflowBundle = await roleWorkflowBundle();
+  const settings = testSettings(overlay);
+  const deps = await testActivityDeps(sandbox, settings);
   let worker: Worker | null = await createRoleWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowBundle,
+    workflowBundle: await workflowBundle(),
     deps: { ...deps, temporalClient: () => env.client },
   });
+  const dir = mkdtempSync(path.join(tmpdir(), 'team-roles-cli-bed-'));
+  let files = 0;
+  const configFile = (more: SettingsOverlay = {}): string => {
+    const file = path.join(dir, `config-${++files}.json`);
+    writeFileSync(file, JSON.stringify({ ...overlay, ...more }));
+    return file;
+  };
+  const config = { TEAM_ROLES_CONFIG: configFile() };
   const running = worker.run();
 
   const stopWorker = async () => {
@@ -118,8 +132,10 @@ export async function startCliBed(): Promise<CliBed> {
   return {
     env,
     sandbox,
-    cli: (args, extraEnv = {}) => runCli(args, cliEnv(env.address, extraEnv)),
-    cliOnTerminal: (args, answer) => runOnTerminal(args, answer, cliEnv(env.address, {})),
+    settings,
+    configFile,
+    cli: (args, extraEnv = {}) => runCli(args, cliEnv(env.address, { ...config, ...extraEnv })),
+    cliOnTerminal: (args, answer) => runOnTerminal(args, answer, cliEnv(env.address, config)),
     async reset() {
       for (const role of ['support-triager', 'meeting-facilitator']) {
         try {
@@ -136,6 +152,7 @@ export async function startCliBed(): Promise<CliBed> {
       await stopWorker();
       await sandbox.close();
       await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

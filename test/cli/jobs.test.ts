@@ -16,7 +16,7 @@ import {
 } from '../../src/workflows/jobs-shared';
 import type { FakeCalendarEvent } from '../../src/sandbox/calendar';
 import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
-import { readyState } from '../workflow/harness';
+import { rotationNow, startingStateAt, stateOf } from '../support';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 
 const ROLE = 'support-triager';
@@ -193,11 +193,11 @@ describe('team-roles jobs (CLI against the dev server)', function () {
 
     it('with no events and no running rotation it starts from today with the first member', async () => {
       await bed.reset();
+      const today = new Date().toISOString().slice(0, 10);
       const outcome = await bed.cli(['create-bulk-events', ROLE, '-n', '1', '--dry-run', '--json']);
       assertOk(outcome);
       const job = JSON.parse(outcome.stdout) as JobJson<Events>;
       const [turn] = job.preview.turns;
-      const today = new Date().toISOString().slice(0, 10);
       assert.equal(turn?.member.name, 'Ava');
       assert.ok(turn.start >= today && new Date(`${turn.start}T00:00:00Z`).getUTCDay() === 3, turn.start);
       assert.match(job.preview.basis, /no running rotation: starting with the first member/);
@@ -331,12 +331,16 @@ describe('team-roles jobs (CLI against the dev server)', function () {
       await bed.reset();
       assertError(await bed.cli(['create-standup', ROLE, '--yes']), 1, /not running: start it with `team-roles start/);
 
+      // Its next handover more than a week ahead: the rotation's own notice is not due, so it leaves the standup alone.
+      const inAWeek = new Date(rotationNow() + 7 * 86_400_000);
       const rotation = await bed.env.client.workflow.start('roleWorkflow', {
         workflowId: roleWorkflowId(ROLE),
         taskQueue: TASK_QUEUE,
-        args: [{ role: ROLE, seed: { incoming: 'Ben', current: 'Ava' } }],
+        args: [
+          { role: ROLE, state: startingStateAt(bed.settings, ROLE, { incoming: 'Ben', current: 'Ava' }, inAWeek) },
+        ],
       });
-      await readyState(rotation);
+      await stateOf(rotation);
       const dry = await bed.cli(['create-standup', ROLE, '--dry-run']);
       assertOk(dry);
       const shown = tableFields(dry.stdout);

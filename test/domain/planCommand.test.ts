@@ -71,8 +71,11 @@ describe('team-roles plan (CLI)', function () {
     duplicate: ['support-triager', '--members', 'Ann,ann'],
   };
   const results = {} as Record<keyof typeof cases, Outcome>;
+  /** Today (UTC) before the commands ran: a plan "from today" starts on it or later, even across midnight. */
+  let today = '';
 
   before(async () => {
+    today = new Date().toISOString().slice(0, 10);
     // All cases at once: each is a separate node process.
     const entries = Object.entries(cases) as [keyof typeof cases, string[]][];
     const outcomes = await Promise.all(entries.map(([, args]) => plan(...args)));
@@ -122,7 +125,6 @@ describe('team-roles plan (CLI)', function () {
 
   it('plans from today (UTC) by default', () => {
     const [turn] = JSON.parse(results.today.stdout) as { member: string; start: string }[];
-    const today = new Date().toISOString().slice(0, 10);
     assert.equal(turn?.member, 'Ann');
     assert.ok(turn.start >= today && new Date(`${turn.start}T00:00:00Z`).getUTCDay() === 3, turn.start);
   });

@@ -73,12 +73,9 @@ import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
 import {
-  captureRuntimeLogs,
-  collectHistories,
   countEvents,
   elapsed,
   EventType,
-  rememberSecrets,
   runHistories,
   sleep,
   startServer,
@@ -86,7 +83,8 @@ import {
   waitFor,
   workflowBundle,
   workflowTaskFailures,
-} from './support';
+} from '../support';
+import { captureRuntimeLogs, collectHistories, rememberSecrets } from './support';
 
 const SEQUENCES = Number(process.env.FAULTS_CHAOS_SEQUENCES ?? 2000);
 const ROLES = Number(process.env.FAULTS_CHAOS_ROLES ?? 4);

@@ -1,29 +1,26 @@
-// "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (Debian's
-// Chromium driven by playwright-core) against the dev server's own Web UI.
+// "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (the Chromium that the
+// devDependency @sparticuz/chromium ships, driven by playwright-core, see test/support/chromium.ts) against the dev
+// server's own Web UI.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startDevServer } from '../../src/servers/environments';
 import { roleWorkflowId } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
-import { readyState, roleBed, type RoleBed } from '../workflow/harness';
+import {
+  CHROMIUM_ARGS,
+  chromiumBinary,
+  freePort,
+  roleBed,
+  roleTiming,
+  stateOf,
+  waitFor,
+  type RoleBed,
+} from '../support';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
-// Headless and quiet: this machine has no network, and Chromium's background services would keep trying.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-];
 
 describe('Temporal Web UI shows the rotation (real browser)', function () {
   this.timeout(180_000);
@@ -36,13 +33,12 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
   let stopWorker: () => Promise<void>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    }
-    const uiPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const chromiumAt = chromiumBinary();
+    const uiPort = await freePort();
     env = await startDevServer({ uiPort });
     uiUrl = `http://127.0.0.1:${uiPort}`;
-    bed = await roleBed(env);
+    // The handover three days ahead, its notice not yet due: incoming and current stay as seeded while the test looks.
+    bed = await roleBed(env, { settings: { roles: { 'support-triager': roleTiming('prepare not yet due') } } });
     const worker = await bed.worker();
     const running = worker.run();
     stopWorker = async () => {
@@ -54,8 +50,8 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
       taskQueue: bed.taskQueue,
       args: [{ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }],
     });
-    await readyState(handle);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    await stateOf(handle);
+    browser = await chromium.launch({ ...chromiumAt, headless: true, args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -101,11 +97,18 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
   });
 });
 
-/** The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). */
-async function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {
-  // A string expression: it runs in the page, whose DOM types this Node project does not compile against.
-  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(needle)})`, undefined, {
-    timeout: 30_000,
-  });
-  return page.locator('body').innerText();
+/**
+ * The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). Polled from
+ * here: `page.waitForFunction` compiles its predicate in the page, which the Web UI's Content-Security-Policy (no
+ * 'unsafe-eval') refuses.
+ */
+function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {
+  return waitFor(
+    `the page to show ${needle}`,
+    async () => {
+      const text = await page.locator('body').innerText();
+      return text.includes(needle) && text;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
 }
