@@ -51,7 +51,13 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
       args: [{ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }],
     });
     await stateOf(handle);
-    browser = await chromium.launch({ ...chromiumAt, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ ...chromiumAt, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      throw new Error(
+        `The Web UI test could not start Chromium at ${chromiumAt.executablePath} (${reason}): ` +
+          'set CHROMIUM_PATH to a Chromium or Chrome binary.',
+      );
+    });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
