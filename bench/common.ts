@@ -2,10 +2,9 @@
  * Helpers only the benchmark sections share (the ones tests share too are in test/support): statistics, a bench
  * team, settings and files for a worker process, the machine line, and reading a process's memory and CPU from /proc.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../src/domain/config';
 import type { Member } from '../src/domain/types';
 import { mergeSettings } from '../src/settings';
@@ -65,13 +64,6 @@ export function benchTeam(count: number, prefix = 'U0B'): Member[] {
 export function benchSettings(overlay: Record<string, unknown> = {}): Settings {
   const base: SettingsInput = { ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER };
   return parseSettings(mergeSettings(base, overlay));
-}
-
-/** The bundle written to a file once, for a worker process (`workflowBundle: { codePath }`). */
-export function writeBundleFile(scratch: string, bundle: WorkflowBundleWithSourceMap): string {
-  const file = path.join(scratch, 'workflow-bundle.js');
-  if (!existsSync(file)) writeFileSync(file, bundle.code);
-  return file;
 }
 
 /** A worker process's TEAM_ROLES_CONFIG: the shipped roles with the demo standup manager. */

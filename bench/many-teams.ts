@@ -8,14 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { roleTimeZone } from '../src/domain/config';
 import { sortMembers } from '../src/domain/members';
 import { initialState, upcomingMember } from '../src/domain/rotation';
 import { handoverDateOf, handoverKey, nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { sleep, waitFor, workerEnvironment, WorkerProcess } from '../test/support';
+import { sleep, waitFor, workerEnvironment, WorkerProcess, workflowBundleFile } from '../test/support';
 import {
   benchSettings,
   benchTeam,
@@ -26,7 +25,6 @@ import {
   progress,
   ROLE,
   sampleProcess,
-  writeBundleFile,
   writeSettingsFile,
   type ProcessSample,
 } from './common';
@@ -82,7 +80,6 @@ export interface ManyTeamsResult {
 
 export async function runManyTeamsSection(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
   scratch: string,
   { teams, membersPerTeam }: ManyTeamsOptions,
 ): Promise<ManyTeamsResult> {
@@ -91,7 +88,7 @@ export async function runManyTeamsSection(
   const child = new WorkerProcess(
     'the worker',
     workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch) }),
-    { taskQueue, bundleFile: writeBundleFile(scratch, bundle) },
+    { taskQueue, bundleFile: await workflowBundleFile() },
   );
   try {
     const ready = await child.start();

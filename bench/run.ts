@@ -139,12 +139,10 @@ async function main(): Promise<void> {
       runCalendarSection(quick ? { pairs: 2, sweep: [5], sweepRuns: 1 } : { pairs: 5, sweep: [5, 8], sweepRuns: 3 }),
     );
     results.start = await section('start', () =>
-      withDevServer((dev) => runWorkerStartSection(dev, bundle, scratch, { pairs: quick ? 2 : 5 })),
+      withDevServer((dev) => runWorkerStartSection(dev, scratch, { pairs: quick ? 2 : 5 })),
     );
     results.teams = await section('teams', () =>
-      withDevServer((dev) =>
-        runManyTeamsSection(dev, bundle, scratch, { teams: quick ? 100 : 1000, membersPerTeam: 10 }),
-      ),
+      withDevServer((dev) => runManyTeamsSection(dev, scratch, { teams: quick ? 100 : 1000, membersPerTeam: 10 })),
     );
     results.history = await section('history', () =>
       runHistorySection(bundle, { weeks: 52, replays: quick ? 3 : 7 }, () =>

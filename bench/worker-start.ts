@@ -4,10 +4,9 @@
  * The two alternate, A B A B, and the ratio is taken pair by pair. Both run TypeScript through tsx, the same way.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { workerEnvironment, WorkerProcess } from '../test/support';
-import { GROUP, median, progress, writeBundleFile, writeSettingsFile } from './common';
+import { workerEnvironment, WorkerProcess, workflowBundleFile } from '../test/support';
+import { GROUP, median, progress, writeSettingsFile } from './common';
 
 export interface WorkerStartRun {
   /** Spawn until polling, measured by the benchmark. */
@@ -27,14 +26,13 @@ export interface WorkerStartResult {
 
 export async function runWorkerStartSection(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
   scratch: string,
   { pairs }: { pairs: number },
 ): Promise<WorkerStartResult> {
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   try {
     const workerEnv = workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch) });
-    const bundleFile = writeBundleFile(scratch, bundle);
+    const bundleFile = await workflowBundleFile();
     const once = async (prebuilt: boolean): Promise<WorkerStartRun> => {
       const child = new WorkerProcess('the worker', workerEnv, {
         taskQueue: 'bench-worker-start',

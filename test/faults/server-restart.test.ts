@@ -26,6 +26,7 @@ import {
   stateOf,
   tempDir,
   waitFor,
+  workflowBundleFile,
   workflowTaskFailures,
   type WorkerProcess,
 } from '../support';
@@ -81,13 +82,17 @@ describe('faults: the Temporal dev server restarts during handovers (persistent 
     });
     rememberSecrets(sandbox);
     const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER }));
-    worker = faultWorker('restart', {
-      ...process.env,
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
-      TEAM_ROLES_CONFIG: config,
-      TEAM_ROLES_SECRETS_DIR: dir.dir,
-    });
+    worker = faultWorker(
+      'restart',
+      {
+        ...process.env,
+        ...sandbox.env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+        TEAM_ROLES_CONFIG: config,
+        TEAM_ROLES_SECRETS_DIR: dir.dir,
+      },
+      { bundleFile: await workflowBundleFile() },
+    );
     await worker.start();
 
     const client = () => server!.client;

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { Runtime } from '@temporalio/worker';
 import type { Sandbox } from '../../src/sandbox/sandbox';
-import { runHistories, WorkerProcess, type RunHistory } from '../support';
+import { runHistories, WorkerProcess, type RunHistory, type WorkerProcessOptions } from '../support';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -149,8 +149,9 @@ export async function collectHistories(client: Client, workflowId: string, sourc
 }
 
 /** The worker as a process of its own (test/support), its output kept as evidence for the secrets scenario. */
-export function faultWorker(name: string, env: NodeJS.ProcessEnv): WorkerProcess {
+export function faultWorker(name: string, env: NodeJS.ProcessEnv, options: WorkerProcessOptions = {}): WorkerProcess {
   return new WorkerProcess(name, env, {
+    ...options,
     onExit: (exit) => {
       evidence.processes += 1;
       recordLog(`output of worker process ${name}`, exit.output);

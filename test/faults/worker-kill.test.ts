@@ -37,6 +37,7 @@ import {
   stateOf,
   tempDir,
   waitFor,
+  workflowBundleFile,
   workflowTaskFailures,
   type WorkerProcess,
 } from '../support';
@@ -139,13 +140,17 @@ async function runLane(lane: Lane): Promise<LaneResult> {
     });
     rememberSecrets(sandbox);
     const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER }));
-    worker = faultWorker(`kill ${lane.point}`, {
-      ...process.env,
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: server.address,
-      TEAM_ROLES_CONFIG: config,
-      TEAM_ROLES_SECRETS_DIR: dir.dir,
-    });
+    worker = faultWorker(
+      `kill ${lane.point}`,
+      {
+        ...process.env,
+        ...sandbox.env,
+        TEMPORAL_ADDRESS: server.address,
+        TEAM_ROLES_CONFIG: config,
+        TEAM_ROLES_SECRETS_DIR: dir.dir,
+      },
+      { bundleFile: await workflowBundleFile() },
+    );
     await worker.start();
 
     const handle: WorkflowHandle<typeof roleWorkflow> = await server.client.workflow.start<typeof roleWorkflow>(

@@ -28,6 +28,7 @@ import {
   startServer,
   tempDir,
   waitFor,
+  workflowBundleFile,
   workerEnvironment,
   WorkerProcess,
   workflowTaskFailures,
@@ -73,7 +74,9 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
   async function startWorker(name: string): Promise<WorkerProcess> {
     const config = { standupManager: DEMO_MANAGER, roles: { [ROLE]: roleTiming('prepare not yet due') } };
     const file = dir.file(`${name}.config.json`, JSON.stringify(config));
-    const worker = new WorkerProcess(name, workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: file }));
+    const worker = new WorkerProcess(name, workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: file }), {
+      bundleFile: await workflowBundleFile(),
+    });
     workers.push(worker);
     await worker.start();
     return worker;
