@@ -49,11 +49,11 @@ export function chromiumBinary(): ChromiumBinary {
   }
   let packageDir: string;
   try {
-    packageDir = path.resolve(path.dirname(require.resolve(PACKAGE)), '..');
+    packageDir = packageRoot(require.resolve(PACKAGE));
   } catch {
     throw new Error(`The Web UI test needs Chromium from the devDependency ${PACKAGE}: run \`npm install\` first.`);
   }
-  const { version } = JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string };
+  const { version } = readPackageJson(packageDir);
   const dir = path.join(ROOT, '.cache', 'chromium', version);
   const executablePath = path.join(dir, 'chromium');
   const libraries = path.join(dir, 'lib');
@@ -64,6 +64,18 @@ export function chromiumBinary(): ChromiumBinary {
     executablePath,
     env: { ...process.env, LD_LIBRARY_PATH: inherited ? `${libraries}:${inherited}` : libraries },
   };
+}
+
+function readPackageJson(dir: string): { name?: string; version: string } {
+  return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version: string };
+}
+
+/** The folder of the package that holds `file` (its entry point sits a folder or two down, by version). */
+function packageRoot(file: string): string {
+  for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && readPackageJson(dir).name === PACKAGE) return dir;
+  }
+  throw new Error(`no package.json of ${PACKAGE} above ${file}`);
 }
 
 /** Decompresses a Brotli file to `target`, written under another name first so a half-written binary never runs. */
