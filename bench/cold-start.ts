@@ -21,7 +21,8 @@ import { nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleStateView, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
 import { createRoleWorker } from '../src/worker';
-import { benchSettings, GROUP, loadAverage, mapLimit, mib, ms, progress, ROLE, sampleProcess, waitFor } from './common';
+import { waitFor } from '../test/support';
+import { benchSettings, GROUP, loadAverage, mapLimit, mib, ms, progress, ROLE, sampleProcess } from './common';
 import { GIB, table, type Goal, type Section } from './section';
 import { startWorkerChild, writeBundleFile, writeSettingsFile } from './worker-child';
 

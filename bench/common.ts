@@ -1,9 +1,10 @@
 /**
- * Helpers shared by the benchmark sections: statistics, a bench team, settings, the machine line, and reading a
- * process's memory and CPU from /proc.
+ * Helpers only the benchmark sections share (the ones tests share too are in test/support): statistics, a bench
+ * team, settings and files for a worker process, the machine line, and reading a process's memory and CPU from /proc.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../src/domain/config';
 import type { Member } from '../src/domain/types';
 import { mergeSettings } from '../src/settings';
@@ -65,21 +66,11 @@ export function benchSettings(overlay: Record<string, unknown> = {}): Settings {
   return parseSettings(mergeSettings(base, overlay));
 }
 
-export function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
-}
-
-/** Polls `probe` every `intervalMs` until it is truthy; throws after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  { timeoutMs = 60_000, intervalMs = 10 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
-  }
+/** A worker process's TEAM_ROLES_CONFIG: the shipped roles with the demo standup manager. */
+export function writeSettingsFile(scratch: string): string {
+  const file = path.join(scratch, 'team-roles.json');
+  writeFileSync(file, JSON.stringify({ standupManager: DEMO_MANAGER }));
+  return file;
 }
 
 /** Runs `task` over `items` with at most `limit` in flight. */

@@ -12,7 +12,7 @@ import { buildActivityDeps } from '../src/activities/deps';
 import { stateQuery } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { readyState, runHistories } from '../test/workflow/harness';
+import { runHistories, stateOf } from '../test/support';
 import { benchSettings, GROUP, median, ms, progress, ROLE, spread } from './common';
 import { table, type Goal, type Section } from './section';
 
@@ -72,7 +72,7 @@ export async function runHistorySection(
         taskQueue,
         args: [{ role: ROLE, seed: { incoming: 'Ben', current: 'Ava' } }],
       });
-      let state = await readyState(handle);
+      let state = await stateOf(handle);
       const keys = new Set<string>();
       for (let week = 1; week <= weeks; week++) {
         const handoverAt = Date.parse(state.nextHandoverAt);

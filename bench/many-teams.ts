@@ -15,6 +15,7 @@ import { initialState, upcomingMember } from '../src/domain/rotation';
 import { handoverDateOf, handoverKey, nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
+import { sleep, waitFor } from '../test/support';
 import {
   benchSettings,
   benchTeam,
@@ -28,8 +29,6 @@ import {
   progress,
   ROLE,
   sampleProcess,
-  sleep,
-  waitFor,
 } from './common';
 import { table, GIB, type Goal, type Section } from './section';
 import { startWorkerChild, writeBundleFile, writeSettingsFile } from './worker-child';

@@ -20,20 +20,8 @@ import type { RoleWorkflowInput, RoleWorkflowState } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import type { RecordedRequest } from '../src/sandbox/http';
 import { DEMO_MANAGER, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
-import {
-  benchSettings,
-  benchTeam,
-  GROUP,
-  LATENCY_MS,
-  median,
-  ms,
-  progress,
-  ratio,
-  ROLE,
-  sleep,
-  spread,
-  waitFor,
-} from './common';
+import { sleep, waitFor } from '../test/support';
+import { benchSettings, benchTeam, GROUP, LATENCY_MS, median, ms, progress, ratio, ROLE, spread } from './common';
 import { table, type Goal, type Section } from './section';
 import { calendarBearer, oldWeeklyRun, type OldRunTarget } from './old-weekly-run';
 

@@ -21,7 +21,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { format, resolveConfig } from 'prettier';
 import { PROJECT_ROOT } from '../src/servers/binaries';
 import { startDevServer, startTimeSkippingServer } from '../src/servers/environments';
-import { roleWorkflowBundle, startServer } from '../test/workflow/harness';
+import { startServer, workflowBundle } from '../test/support';
 import { loadAverage, machineInfo, progress } from './common';
 import { renderReport } from './report';
 import type { BenchResults } from './results';
@@ -107,10 +107,11 @@ async function main(): Promise<void> {
     progress('bundling the workflow code once');
     const context: SectionContext = {
       quick,
-      bundle: await roleWorkflowBundle(),
+      bundle: await workflowBundle(),
       scratch,
       withDevServer,
-      startTimeSkippingServer: () => startServer(() => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
+      startTimeSkippingServer: () =>
+        startServer('the time-skipping server', () => startTimeSkippingServer({ resolve: { sdkDownload: false } })),
     };
     for (const name of RUN_ORDER) if (wanted(name)) await runSection(name, context);
   } finally {

@@ -114,6 +114,8 @@ export interface RoleRuntimeConfig {
   timeScale?: number;
   /** The owner of the worker's Geekbot key (`standupManager`); absent in runs started before it was recorded. */
   standupManager?: Member | null;
+  /** Tests only: a new rotation's clock starts this far from the real time (domain/clock.ts). Absent: 0. */
+  testClockShiftMs?: number;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');

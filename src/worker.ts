@@ -80,6 +80,7 @@ export async function startWorker(
   temporal: TemporalSettings,
   deps: ActivityDeps,
   log: (message: string) => void = (m) => console.log(m),
+  options: Pick<RoleWorkerOptions, 'taskQueue' | 'workflowBundle'> = {},
 ): Promise<{ worker: Worker; connection: NativeConnection; close: () => Promise<void> }> {
   const clientConnection = await Connection.connect(temporal.connectConfig.connectionOptions);
   try {
@@ -88,6 +89,7 @@ export async function startWorker(
     const client = new Client({ connection: clientConnection, namespace: temporal.namespace });
     const connection = await NativeConnection.connect(temporal.connectConfig.connectionOptions);
     const worker = await createRoleWorker({
+      ...options,
       connection,
       namespace: temporal.namespace,
       deps: { ...deps, temporalClient: deps.temporalClient ?? (() => client) },
@@ -124,7 +126,23 @@ function watchHealth(worker: Worker, connection: NativeConnection): { stop(): Pr
   });
 }
 
-async function main(): Promise<void> {
+/**
+ * What `main` lets its caller change. `npm start` passes none; the tests and the benchmark run this same entry point
+ * in a process of their own (test/support/worker-main.ts) with a task queue, a prebuilt bundle or a hook of theirs.
+ */
+export interface WorkerMainOptions {
+  /** Default `team-roles`. */
+  taskQueue?: string;
+  /** Default `workflowSource()`. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Called once the worker runs, e.g. to read its start-up time or to shut it down at once. */
+  onRunning?: (worker: Worker) => void;
+  /** Tests only, see `ActivityDeps.testClockShiftMs`. */
+  testClockShiftMs?: number;
+}
+
+/** The worker process: settings, secrets and clients from the environment, then run until SIGINT/SIGTERM. */
+export async function main(options: WorkerMainOptions = {}): Promise<void> {
   installObservability();
   const logger = Runtime.instance().logger;
   const settings = loadSettings();
@@ -132,27 +150,37 @@ async function main(): Promise<void> {
   const deps = await buildActivityDeps(process.env, settings);
   // One line saying which outside services are on and why (e.g. "geekbot: off (no GEEKBOT_API_KEY)").
   logger.info(describeServices(planServices(settings, secretPresence(process.env))));
-  const { worker, connection, close } = await startWorker(temporal, deps, (message) => {
-    logger.warn(message);
-  });
+  const { worker, connection, close } = await startWorker(
+    temporal,
+    { ...deps, testClockShiftMs: options.testClockShiftMs },
+    (message) => {
+      logger.warn(message);
+    },
+    options,
+  );
   const health = watchHealth(worker, connection);
   logger.info(
-    `team-roles worker polling task queue ${TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,
+    `team-roles worker polling task queue ${options.taskQueue ?? TASK_QUEUE} at ${temporal.address} (namespace ${temporal.namespace})`,
     {
       metrics: process.env.TEMPORAL_METRICS_BIND ? `http://${process.env.TEMPORAL_METRICS_BIND}/metrics` : 'off',
     },
   );
   try {
-    await worker.run();
+    const running = worker.run();
+    options.onRunning?.(worker);
+    await running;
   } finally {
     await health.stop();
     await close();
   }
 }
 
-if (require.main === module) {
-  main().catch((err) => {
+/** `main` as a process's entry point: a failure is one sentence on stderr (no stack trace) and exit code 1. */
+export function runAsEntryPoint(options?: WorkerMainOptions): void {
+  main(options).catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   });
 }
+
+if (require.main === module) runAsEntryPoint();

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
-import { HISTORIES_DIR, loadHistory, roleWorkflowBundle } from './workflow/harness';
+import { HISTORIES_DIR, loadHistory, workflowBundle } from './support';
 
 /** Histories that must stay: each covers a path of the workflow the others do not. */
 const EXPECTED = [
@@ -38,10 +38,10 @@ describe('replay of recorded histories', function () {
   });
 
   it('replays every recorded history with the current workflow code', async () => {
-    const workflowBundle = await roleWorkflowBundle();
+    const bundle = await workflowBundle();
     const histories = names.map((name) => ({ workflowId: name, history: loadHistory(name) }));
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     assert.deepEqual(failures, []);
@@ -55,7 +55,7 @@ describe('replay of recorded histories', function () {
     assert.equal(activityType?.name, 'lookupMembers');
     activityType.name = 'upsertStandup';
     await assert.rejects(
-      Worker.runReplayHistory({ workflowBundle: await roleWorkflowBundle() }, history, 'tampered'),
+      Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, 'tampered'),
       (err: Error) => err.name === 'DeterminismViolationError',
     );
   });

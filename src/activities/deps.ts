@@ -37,6 +37,11 @@ export interface ActivityDeps {
     /** Calendar requests started per minute across the worker (default 500; Google allows 600 per user). */
     calendarRequestsPerMinute?: number;
   };
+  /**
+   * Tests only: new rotations run as if it were this much later (TEAM_ROLES_TEST_NOW in test/support/clock.ts).
+   * `buildActivityDeps` never sets it.
+   */
+  testClockShiftMs?: number;
 }
 
 export async function buildActivityDeps(env: Env, settings: Settings): Promise<ActivityDeps> {

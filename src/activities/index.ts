@@ -40,7 +40,7 @@ export function createActivities(deps: ActivityDeps) {
     ensureTurns: calendar.ensureTurns,
   });
   return {
-    ...createSettingsService({ settings }).activities,
+    ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs }).activities,
     ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
     ...slack.activities,
     ...geekbot.activities,

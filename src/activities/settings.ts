@@ -5,8 +5,16 @@ import type { RoleRuntimeConfig } from '../shared';
 /**
  * The role's configuration as the worker loaded it. A local activity, so the workflow records it in
  * history once per run (replay-safe) and a changed configuration takes effect at the next run.
+ * `testClockShiftMs` comes from the tests' own worker set-up only (`ActivityDeps`), never from the environment or
+ * the configuration file, so no deployment can shift its rotations' clock.
  */
-export function createSettingsService({ settings }: { settings: Settings }) {
+export function createSettingsService({
+  settings,
+  testClockShiftMs = 0,
+}: {
+  settings: Settings;
+  testClockShiftMs?: number;
+}) {
   return {
     activities: {
       // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
@@ -21,6 +29,8 @@ export function createSettingsService({ settings }: { settings: Settings }) {
             calendarHorizonMonths: settings.calendarHorizonMonths,
             timeScale: settings.timeScale,
             standupManager: settings.standupManager,
+            // Only when set: the recorded configuration of every other run stays as it was.
+            ...(testClockShiftMs !== 0 ? { testClockShiftMs } : {}),
           };
         } catch (err) {
           if (err instanceof ConfigError) throw ApplicationFailure.nonRetryable(err.message, 'ConfigError');

@@ -4,20 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { buildActivityDeps } from '../../src/activities/deps';
 import { startDevServer } from '../../src/servers/environments';
-import type { Member, SettingsInput } from '../../src/domain/config';
+import type { Member, Settings } from '../../src/domain/config';
 import { roleWorkflowId, TASK_QUEUE } from '../../src/shared';
 import { createRoleWorker } from '../../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { roleWorkflowBundle, testSettings } from '../workflow/harness';
-
-const ROOT = path.resolve(__dirname, '../..');
+import { ROOT, startServer, testActivityDeps, testSettings, workflowBundle, type SettingsOverlay } from '../support';
 
 export interface Outcome {
   code: number;
@@ -29,14 +27,16 @@ export interface Outcome {
 export interface CliBed {
   env: TestWorkflowEnvironment;
   sandbox: Sandbox;
-  /** Runs `team-roles <args>` against the bed's server; stdin is not a terminal. */
-  cli(args: string[], extraEnv?: Record<string, string>): Promise<Outcome>;
+  /** The worker's settings. The CLI's environment has none of them: it asks the rotation or the worker. */
+  settings: Settings;
+  /** A TEAM_ROLES_CONFIG for a CLI command that reads one (`plan`): the bed's overlay and `more`. */
+  configFile(more?: SettingsOverlay): string;
   /** Starts `team-roles <args>` as cli() does, for a test that signals it (Ctrl-C) while it runs. */
   cliProcess(args: string[], extraEnv?: Record<string, string>): ChildProcess;
+  /** Runs `team-roles <args>` against the bed's server; stdin is not a terminal. */
+  cli(args: string[], extraEnv?: Record<string, string>): Promise<Outcome>;
   /** Runs it on a pseudo-terminal (`script`), typing `answer` once the yes/no question shows; null without `script`. */
   cliOnTerminal(args: string[], answer: string): Promise<Outcome> | null;
-  /** The worker's configuration (the CLI's environment has none of it). */
-  settings: ReturnType<typeof testSettings>;
   /** Terminates the roles' workflows and empties the calendar and Geekbot, so each test starts clean. */
   reset(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -96,28 +96,35 @@ function runOnTerminal(args: string[], answer: string, env: NodeJS.ProcessEnv): 
 }
 
 export interface CliBedOptions {
-  /** The worker's configuration over the test defaults (e.g. a role of its own). */
-  settings?: Partial<SettingsInput>;
+  /** The worker's configuration over the shipped one, as a TEAM_ROLES_CONFIG file would overlay it. */
+  settings?: SettingsOverlay;
   /** More Slack user groups in the fake Slack. */
   groups?: Record<string, Member[]>;
 }
 
 export async function startCliBed(options: CliBedOptions = {}): Promise<CliBed> {
-  const env = await startDevServer({ resolve: { sdkDownload: false } });
+  const overlay = options.settings ?? {};
+  const env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
   const sandbox = await startSandbox({
     groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM, ...options.groups },
     standupManager: DEMO_MANAGER,
   });
-  const settings = testSettings(options.settings);
-  const deps = await buildActivityDeps(sandbox.env, settings);
-  const workflowBundle = await roleWorkflowBundle();
+  const settings = testSettings(overlay);
+  const deps = await testActivityDeps(sandbox, settings);
   let worker: Worker | null = await createRoleWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue: TASK_QUEUE,
-    workflowBundle,
+    workflowBundle: await workflowBundle(),
     deps: { ...deps, temporalClient: () => env.client },
   });
+  const dir = mkdtempSync(path.join(tmpdir(), 'team-roles-cli-bed-'));
+  let files = 0;
+  const configFile = (more: SettingsOverlay = {}): string => {
+    const file = path.join(dir, `config-${++files}.json`);
+    writeFileSync(file, JSON.stringify({ ...overlay, ...more }));
+    return file;
+  };
   const running = worker.run();
 
   const stopWorker = async () => {
@@ -131,6 +138,7 @@ export async function startCliBed(options: CliBedOptions = {}): Promise<CliBed> 
     env,
     sandbox,
     settings,
+    configFile,
     cli: (args, extraEnv = {}) => runCli(args, cliEnv(env.address, extraEnv)),
     cliProcess: (args, extraEnv = {}) =>
       spawn(process.execPath, ['--require', 'tsx/cjs', 'src/client/cli.ts', ...args], {
@@ -154,6 +162,7 @@ export async function startCliBed(options: CliBedOptions = {}): Promise<CliBed> 
       await stopWorker();
       await sandbox.close();
       await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -16,7 +16,7 @@ import {
 } from '../../src/workflows/jobs-shared';
 import type { FakeCalendarEvent } from '../../src/sandbox/calendar';
 import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
-import { readyState } from '../workflow/harness';
+import { rotationNow, startingStateAt, stateOf } from '../support';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 
 const ROLE = 'support-triager';
@@ -226,11 +226,11 @@ describe('team-roles jobs (CLI against the dev server)', function () {
 
     it('with no events and no running rotation it starts from today with the first member', async () => {
       await bed.reset();
+      const today = new Date().toISOString().slice(0, 10);
       const outcome = await bed.cli(['create-bulk-events', ROLE, '-n', '1', '--dry-run', '--json']);
       assertOk(outcome);
       const job = JSON.parse(outcome.stdout) as JobJson<Events>;
       const [turn] = job.preview.turns;
-      const today = new Date().toISOString().slice(0, 10);
       assert.equal(turn?.member.name, 'Ava');
       assert.ok(turn.start >= today && new Date(`${turn.start}T00:00:00Z`).getUTCDay() === 3, turn.start);
       assert.match(job.preview.basis, /no running rotation: starting with the first member/);
@@ -364,15 +364,19 @@ describe('team-roles jobs (CLI against the dev server)', function () {
       await bed.reset();
       assertError(await bed.cli(['create-standup', ROLE, '--yes']), 1, /not running: start it with `team-roles start/);
 
+      // Its next handover more than a week ahead: the rotation's own notice is not due, so it leaves the standup alone.
+      const inAWeek = new Date(rotationNow() + 7 * 86_400_000);
       const rotation = await bed.env.client.workflow.start('roleWorkflow', {
         workflowId: roleWorkflowId(ROLE),
         taskQueue: TASK_QUEUE,
-        args: [{ role: ROLE, seed: { incoming: 'Ben', current: 'Ava' } }],
+        args: [
+          { role: ROLE, state: startingStateAt(bed.settings, ROLE, { incoming: 'Ben', current: 'Ava' }, inAWeek) },
+        ],
       });
-      const state = await readyState(rotation);
+      const state = await stateOf(rotation);
       // Relative to now, not to the day of the week: after the prepare instant the notice for the next handover is
       // out (it names Chloe, buddy Ben); before it, the standup still greets Ben (buddy Ava).
-      const noticeOut = Date.now() >= Date.parse(state.nextPrepareAt);
+      const noticeOut = rotationNow() >= Date.parse(state.nextPrepareAt);
       const [greets, buddy] = noticeOut ? ['Chloe', 'Ben'] : ['Ben', 'Ava'];
       const ids: Record<string, string> = { Ava: 'U0AVA00001', Ben: 'U0BEN00002', Chloe: 'U0CHLOE003' };
       const dry = await bed.cli(['create-standup', ROLE, '--dry-run']);

@@ -1,7 +1,9 @@
 /**
  * The rotation commands as an operator runs them: `team-roles` as a child process against a real dev server, a
  * worker on task queue team-roles and the fake Slack, Geekbot and Calendar. Each test checks the output, the exit
- * code and the resulting state (queried from the workflow or read from the fakes).
+ * code and the resulting state (queried from the workflow or read from the fakes). The support triager hands over
+ * three days from now with its notice a day before (test/support/clock.ts): the rotations the CLI starts run on
+ * their timers, and nothing is due by the clock while the tests run.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,9 +12,11 @@ import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { roleWorkflowId, stateQuery, TeamRoleAttribute, type RoleStateView } from '../../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
+import { roleTiming, weekdayOf } from '../support';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 
 const ROLE = 'support-triager';
+const TIMING = roleTiming('prepare not yet due');
 const byName = (name: string) => DEMO_TEAM.find((m) => m.name === name)!;
 
 describe('team-roles rotation commands (CLI against the dev server)', function () {
@@ -24,11 +28,9 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
 
   before(async function () {
     this.timeout(300_000);
-    bed = await startCliBed();
+    bed = await startCliBed({ settings: { roles: { [ROLE]: TIMING } } });
     dir = mkdtempSync(path.join(tmpdir(), 'team-roles-cli-'));
-    const file = path.join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ standupManager: DEMO_MANAGER }));
-    config = { TEAM_ROLES_CONFIG: file };
+    config = { TEAM_ROLES_CONFIG: bed.configFile({ standupManager: DEMO_MANAGER }) };
   });
   after(async () => {
     await bed?.close();
@@ -97,7 +99,10 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
       assert.match(human.stdout, /^Support Triager \(support-triager\): running, handovers on the workflow's timer\./);
       const rows = tableFields(human.stdout);
       assert.equal(rows.Incoming, 'Ben (U0BEN00002)');
-      assert.match(rows['Next handover'] ?? '', /^\d{4}-\d\d-\d\d 10:00 UTC, Wed/);
+      assert.match(
+        rows['Next handover'] ?? '',
+        new RegExp(`^\\d{4}-\\d\\d-\\d\\d 10:00 UTC, ${TIMING.handoverWeekday}`),
+      );
       assert.equal(rows.Paused, 'no');
       assert.equal(rows['Members (7)'], 'Ava, Ben, Chloe, Dan, Ella, Finn, Grace');
 
@@ -303,7 +308,7 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
       const created = await bed.cli(['schedule', 'create', ROLE]);
       assertOk(created);
       assert.match(created.stdout, /^Created schedule team-roles\/support-triager\/handover\./);
-      assert.match(tableFields(created.stdout)['Fires'] ?? '', /^every Wed at 10:00 \(UTC\)$/);
+      assert.equal(tableFields(created.stdout)['Fires'], `every ${TIMING.handoverWeekday} at 10:00 (UTC)`);
       const again = await bed.cli(['schedule', 'create', ROLE]);
       assertOk(again);
       assert.match(again.stdout, /already exists: nothing was created/);
@@ -313,9 +318,8 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
       assert.equal(described.paused, false);
       assert.ok(described.nextActionTimes.length >= 5);
       for (const time of described.nextActionTimes) {
-        const at = new Date(time);
-        assert.equal(at.getUTCDay(), 3, time);
-        assert.equal(at.getUTCHours(), 10, time);
+        assert.equal(weekdayOf(time), TIMING.handoverWeekday, time);
+        assert.equal(new Date(time).getUTCHours(), 10, time);
       }
 
       // A change with --json prints the schedule as describe --json does, after the change.

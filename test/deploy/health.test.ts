@@ -14,7 +14,7 @@ import { buildActivityDeps } from '../../src/activities/deps';
 import { startDevServer } from '../../src/servers/environments';
 import { createRoleWorker } from '../../src/worker';
 import { keepHealthFile } from '../../src/worker-health';
-import { roleBed, roleWorkflowBundle, type RoleBed } from '../workflow/harness';
+import { roleBed, workflowBundle, type RoleBed } from '../support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -96,7 +96,7 @@ describe('worker health: the compose healthcheck against a real worker', functio
       connection,
       namespace: 'default',
       taskQueue: 'health-test',
-      workflowBundle: await roleWorkflowBundle(),
+      workflowBundle: await workflowBundle(),
       deps: await buildActivityDeps(bed.sandbox.env, bed.settings),
     });
     const running = worker.run();

@@ -41,6 +41,23 @@ describe('clock: real time, or the sandbox fast mode simulated time', () => {
     assert.equal(realDuration(slow, MINUTE), MINUTE);
   });
 
+  it('tests only: a shift starts the clock as if it were another day, then runs at real speed', () => {
+    const shift = 3 * 24 * 60 * MINUTE + 7 * MINUTE;
+    const anchor = anchorClock(null, 1, REAL, shift)!;
+    assert.deepEqual(anchor, { realMs: REAL, virtualMs: REAL + shift, scale: 1 });
+    assert.equal(clockNow(anchor, REAL + MINUTE), REAL + shift + MINUTE);
+    assert.equal(realDuration(anchor, MINUTE), MINUTE);
+    assert.equal(anchorClock(anchor, 1, REAL + MINUTE, shift), anchor, 'kept across continue-as-new');
+    assert.equal(
+      anchorClock(anchor, 1, REAL + MINUTE),
+      anchor,
+      'a later run without the shift keeps the dates reached',
+    );
+    const fast = anchorClock(null, FAST_TIME_SCALE, REAL, shift)!;
+    assert.equal(clockNow(fast, REAL + MINUTE), REAL + shift + WEEK, 'fast mode from the shifted time');
+    assert.throws(() => anchorClock(null, 1, REAL, Number.NaN), /finite/);
+  });
+
   it('refuses a scale below 1', () => {
     assert.throws(() => anchorClock(null, 0.5, REAL), /at least 1/);
     assert.throws(() => anchorClock(null, Number.NaN, REAL), /at least 1/);

@@ -29,21 +29,8 @@ import {
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import {
-  captureRuntimeLogs,
-  collectHistories,
-  evidence,
-  type Exit,
-  recordLog,
-  rememberSecrets,
-  ROOT,
-  startServer,
-  stateOf,
-  tempDir,
-  WorkerProcess,
-  workflowBundle,
-  workflowTaskFailures,
-} from './support';
+import { type Exit, ROOT, startServer, stateOf, tempDir, workflowBundle, workflowTaskFailures } from '../support';
+import { captureRuntimeLogs, collectHistories, evidence, faultWorker, recordLog, rememberSecrets } from './support';
 
 const ROLE = 'support-triager';
 
@@ -219,7 +206,7 @@ describe('faults: bad input gives a clear error and leaves the running rotation 
     ];
     for (const c of cases) {
       const file = c.content === undefined ? path.join(dir.dir, c.name) : dir.file(c.name, c.content);
-      const exit = await new WorkerProcess(`bad config ${c.name}`, {
+      const exit = await faultWorker(`bad config ${c.name}`, {
         ...childEnv,
         TEAM_ROLES_CONFIG: file,
       }).runToExit();
@@ -234,7 +221,7 @@ describe('faults: bad input gives a clear error and leaves the running rotation 
     const env = { ...childEnv };
     delete env.SLACK_BOT_TOKEN;
     delete env.GEEKBOT_API_KEY;
-    const exit = await new WorkerProcess('missing secrets', env).runToExit();
+    const exit = await faultWorker('missing secrets', env).runToExit();
     assert.equal(exit.code, 1, exit.output);
     assert.match(exit.output, /Missing secret: set SLACK_BOT_TOKEN to the bot token/);
     assert.match(exit.output, /Missing secret: set GEEKBOT_API_KEY to/);

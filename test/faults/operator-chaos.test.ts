@@ -31,19 +31,17 @@ import { Oracle, type Model } from './chaos/oracle';
 import { retriedUpdates, sendUpdate } from './chaos/transport';
 import { checkRole, fakesOf } from './invariants';
 import {
-  captureRuntimeLogs,
-  collectHistories,
   countEvents,
   elapsed,
   EventType,
-  rememberSecrets,
   runHistories,
   startServer,
   stateOf,
   waitFor,
   workflowBundle,
   workflowTaskFailures,
-} from './support';
+} from '../support';
+import { captureRuntimeLogs, collectHistories, rememberSecrets } from './support';
 
 const SEQUENCES = Number(process.env.FAULTS_CHAOS_SEQUENCES ?? 2000);
 const ROLES = Number(process.env.FAULTS_CHAOS_ROLES ?? 4);

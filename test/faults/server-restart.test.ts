@@ -20,19 +20,21 @@ import type { FakeHttpServer } from '../../src/sandbox/http';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
 import {
-  collectHistories,
   elapsed,
   freePort,
-  rememberSecrets,
   startServer,
   stateOf,
   tempDir,
   waitFor,
-  WorkerProcess,
+  workflowBundleFile,
   workflowTaskFailures,
-} from './support';
+  type WorkerProcess,
+} from '../support';
+import { collectHistories, faultWorker, rememberSecrets } from './support';
 
 const ROLE = 'support-triager';
+/** A workflow task the killed (or cut-off) worker held times out and is retried: that is not a failure. */
+const KILLED_WORKERS_TASK = /timed out \(start-to-close\)/;
 const HOLD_MS = 3000;
 
 type Fake = Pick<FakeHttpServer, 'faults' | 'requests'>;
@@ -81,13 +83,17 @@ describe('faults: the Temporal dev server restarts during handovers (persistent 
     rememberSecrets(sandbox);
     // One run throughout (not the shipped four handovers per run): the restarts must not make the rotation start another.
     const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER, handoversPerRun: 52 }));
-    worker = new WorkerProcess('restart', {
-      ...process.env,
-      ...sandbox.env,
-      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
-      TEAM_ROLES_CONFIG: config,
-      TEAM_ROLES_SECRETS_DIR: dir.dir,
-    });
+    worker = faultWorker(
+      'restart',
+      {
+        ...process.env,
+        ...sandbox.env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+        TEAM_ROLES_CONFIG: config,
+        TEAM_ROLES_SECRETS_DIR: dir.dir,
+      },
+      { bundleFile: await workflowBundleFile() },
+    );
     await worker.start();
 
     const client = () => server!.client;
@@ -163,7 +169,8 @@ describe('faults: the Temporal dev server restarts during handovers (persistent 
     assert.equal(description.runId, firstExecutionRunId, 'the same run carried on');
     assert.equal(description.status.name, 'RUNNING');
     const histories = await collectHistories(client(), workflowId, 'server-restart');
-    assert.deepEqual(workflowTaskFailures(histories), [], 'no workflow task failed');
+    // A task the killed worker held times out; nothing may fail.
+    assert.deepEqual(workflowTaskFailures(histories, { allow: KILLED_WORKERS_TASK }), [], 'no workflow task failed');
     console.log(`      ${POINTS.length} restarts: ${elapsed(started)}`);
   });
 });

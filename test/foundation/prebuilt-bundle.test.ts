@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { writeWorkflowBundle } from '../../src/bundle-workflows';
 import { workflowSource } from '../../src/worker';
-import { loadHistory } from '../workflow/harness';
+import { loadHistory } from '../support';
 
 describe('prebuilt workflow bundle', function () {
   this.timeout(120_000);

@@ -1,8 +1,9 @@
-// "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (Debian's
-// Chromium driven by playwright-core) against the dev server's own Web UI.
+// "Dashboards read state from the Temporal Web UI" is a promise: checked in a real browser (the Chromium that the
+// devDependency @sparticuz/chromium ships, driven by playwright-core, see test/support/chromium.ts) against the dev
+// server's own Web UI.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -13,22 +14,18 @@ import { webUiOf } from '../../src/client/webui';
 import { jobTexts, roleWorkflowStart } from '../../src/starts';
 import type { jobWorkflow, roleWorkflow } from '../../src/workflows';
 import { jobWorkflowId, type JobInput } from '../../src/workflows/jobs-shared';
-import { readyState, roleBed, type RoleBed } from '../workflow/harness';
+import {
+  CHROMIUM_ARGS,
+  chromiumBinary,
+  freePort,
+  roleBed,
+  roleTiming,
+  stateOf,
+  waitFor,
+  type RoleBed,
+} from '../support';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
-// Headless and quiet: this machine has no network, and Chromium's background services would keep trying.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-];
 
 describe('Temporal Web UI shows the rotation (real browser)', function () {
   this.timeout(180_000);
@@ -41,15 +38,15 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
   let stopWorker: () => Promise<void>;
   let timeZone: string;
   let nextHandoverAt: string;
+  let summary: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    }
-    const uiPort = 20_000 + Math.floor(Math.random() * 20_000);
+    const chromiumAt = chromiumBinary();
+    const uiPort = await freePort();
     env = await startDevServer({ uiPort });
     uiUrl = `http://127.0.0.1:${uiPort}`;
-    bed = await roleBed(env);
+    // The handover three days ahead, its notice not yet due: incoming and current stay as seeded while the test looks.
+    bed = await roleBed(env, { settings: { roles: { 'support-triager': roleTiming('prepare not yet due') } } });
     const worker = await bed.worker();
     const running = worker.run();
     stopWorker = async () => {
@@ -59,12 +56,24 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
     // Started as `team-roles start` starts it (its summary and details), on the bed's task queue.
     const role = getRole(bed.settings, 'support-triager');
     timeZone = roleTimeZone(bed.settings, role);
+    const start = roleWorkflowStart(
+      { role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } },
+      role,
+      timeZone,
+    );
+    summary = start.staticSummary;
     const handle = await env.client.workflow.start<typeof roleWorkflow>('roleWorkflow', {
-      ...roleWorkflowStart({ role: 'support-triager', seed: { incoming: 'Ben', current: 'Ava' } }, role, timeZone),
+      ...start,
       taskQueue: bed.taskQueue,
     });
-    nextHandoverAt = (await readyState(handle)).nextHandoverAt;
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    nextHandoverAt = (await stateOf(handle)).nextHandoverAt;
+    browser = await chromium.launch({ ...chromiumAt, headless: true, args: CHROMIUM_ARGS }).catch((err: unknown) => {
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      throw new Error(
+        `The Web UI test could not start Chromium at ${chromiumAt.executablePath} (${reason}): ` +
+          'set CHROMIUM_PATH to a Chromium or Chrome binary.',
+      );
+    });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
@@ -98,7 +107,7 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
     await page.getByText('team-roles/support-triager').first().click();
     await page.getByText('User Metadata', { exact: true }).click();
     // The UI renders each Markdown text in a frame of its own.
-    const summary = 'Support Triager rotation (support-triager): handover every Wed at 10:00 (UTC)';
+    assert.match(summary, /^Support Triager rotation \(support-triager\): handover every \w{3} at \d\d:\d\d \(UTC\)$/);
     const when = zonedInstantText(nextHandoverAt, timeZone);
     const details = `incoming Ben, current Ava; next handover ${when}`;
     const text = await framesTextOnceItShows(page, [
@@ -161,11 +170,18 @@ async function framesTextOnceItShows(page: Page, needles: string[]): Promise<str
   }
 }
 
-/** The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). */
-async function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {
-  // A string expression: it runs in the page, whose DOM types this Node project does not compile against.
-  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(needle)})`, undefined, {
-    timeout: 30_000,
-  });
-  return page.locator('body').innerText();
+/**
+ * The page's visible text, once it contains `needle` (the JSON views are editors, not plain elements). Polled from
+ * here: `page.waitForFunction` compiles its predicate in the page, which the Web UI's Content-Security-Policy (no
+ * 'unsafe-eval') refuses.
+ */
+function visibleTextOnceItShows(page: Page, needle: string): Promise<string> {
+  return waitFor(
+    `the page to show ${needle}`,
+    async () => {
+      const text = await page.locator('body').innerText();
+      return text.includes(needle) && text;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
 }

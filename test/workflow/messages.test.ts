@@ -2,6 +2,10 @@
  * The role workflow's messages on the local dev server (updates wait for their result there; they do not skip time
  * on the time-skipping server). Handovers are triggered with `handoverNow`, one week after another, and their
  * effects checked in the fakes: who is incoming and current, the Geekbot standup and the calendar.
+ *
+ * The rotations run in real time, so each test places the handover relative to now (test/support/clock.ts): three
+ * days ahead with its notice 24 hours before it, so nothing is due while the test runs and every prepare step
+ * happens because a message asked for it; one test starts with the notice already due on purpose.
  */
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -40,14 +44,19 @@ import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import {
   byName,
-  eventually,
-  readyState,
   recordHistory,
   roleBed,
+  roleTiming,
+  rotationNow,
+  runHistories,
   startServer,
+  stateOf,
+  waitFor,
+  weekdayOf,
   workflowTaskFailures,
+  type PreparePhase,
   type RoleBed,
-} from './harness';
+} from '../support';
 
 const DAY_MS = 86_400_000;
 
@@ -57,13 +66,16 @@ describe('role workflow: operator messages (dev server)', function () {
   let bed: RoleBed;
 
   before(async () => {
-    env = await startServer(() => startDevServer({ resolve: { sdkDownload: false } }));
+    env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
   });
   after(async () => {
     await env?.teardown();
   });
+  /** A bed whose support triager hands over three days from now, with its notice not yet due (or already due). */
+  const bedFor = (phase: PreparePhase, options: Omit<Parameters<typeof roleBed>[1], 'settings'> = {}) =>
+    roleBed(env, { ...options, settings: { roles: { 'support-triager': roleTiming(phase) } } });
   beforeEach(async () => {
-    bed = await roleBed(env);
+    bed = await bedFor('prepare not yet due');
   });
   afterEach(async () => {
     await bed?.close();
@@ -82,8 +94,9 @@ describe('role workflow: operator messages (dev server)', function () {
         // Schedule mode: no handover from the real clock's timer while a test runs (prepare may still happen).
         args: [{ role: 'support-triager', mode: 'schedule', seed: { incoming: 'Ben', current: 'Ava' }, ...input }],
       });
-      await body(handle, await readyState(handle));
-      assert.deepEqual(await workflowTaskFailures(env.client, bed.workflowId), [], 'no workflow task failed');
+      await body(handle, await stateOf(handle));
+      const runs = await runHistories(env.client, bed.workflowId);
+      assert.deepEqual(workflowTaskFailures(runs), [], 'no workflow task failed');
     });
   }
 
@@ -121,11 +134,14 @@ describe('role workflow: operator messages (dev server)', function () {
       );
       assert.deepEqual(state.history, []);
       const at = new Date(state.nextHandoverAt);
-      assert.ok(at.getTime() > Date.now(), 'the next handover is ahead');
-      assert.ok(at.getTime() - Date.now() <= 7 * DAY_MS, '...within a week');
-      assert.equal(at.getUTCDay(), 3, 'on a Wednesday');
+      const role = bed.settings.roles['support-triager']!;
+      assert.ok(role.cadence === 'weekly');
+      assert.ok(at.getTime() > rotationNow() + 2 * DAY_MS, 'the next handover is ahead');
+      assert.ok(at.getTime() - rotationNow() <= 4 * DAY_MS, '...three days from now');
+      assert.equal(weekdayOf(state.nextHandoverAt), role.handoverWeekday, `on the role's weekday`);
       assert.equal(state.nextHandoverAt.slice(11), '10:00:00.000Z');
-      assert.equal(Date.parse(state.nextPrepareAt), at.getTime() - 48 * 3_600_000);
+      assert.equal(Date.parse(state.nextPrepareAt), at.getTime() - role.prepareLeadHours * 3_600_000);
+      assert.deepEqual(bed.sandbox.geekbot.calls(), [], 'no notice before its time');
 
       const date = state.nextHandoverAt.slice(0, 10);
       const plan = await handle.query(planQuery, 4);
@@ -149,7 +165,7 @@ describe('role workflow: operator messages (dev server)', function () {
       }
 
       const attributes = async (expected: [string, string, string]) =>
-        eventually(`search attributes ${expected.join(', ')}`, async () => {
+        waitFor(`search attributes ${expected.join(', ')}`, async () => {
           const sa = (await handle.describe()).typedSearchAttributes;
           const seen = [
             sa.get(TeamRoleAttribute),
@@ -329,7 +345,7 @@ describe('role workflow: operator messages (dev server)', function () {
       await handle.executeUpdate(pauseUpdate);
       const pausedKey = state.lastHandoverKey;
       await handle.signal(handoverNowSignal);
-      state = await eventually('the paused handover warning', async () => {
+      state = await waitFor('the paused handover warning', async () => {
         const s = await handle.query(stateQuery);
         return s.warnings.some((w) => /not done: the rotation is paused/.test(w)) && s;
       });
@@ -405,7 +421,7 @@ describe('role workflow: operator messages (dev server)', function () {
         // The calendar's first write of this prepare step takes 600 ms; the message goes out meanwhile.
         bed.sandbox.calendar.faults = { script: [{ match: (r) => r.method !== 'GET', kind: 'none', latencyMs: 600 }] };
         const handover = handle.executeUpdate(handoverNowUpdate, { args: [{}] });
-        await eventually('the prepare step to be under way', () => {
+        await waitFor('the prepare step to be under way', () => {
           const noticeSent = bed.sandbox.geekbot.requests
             .slice(geekbotBefore)
             .some((r) => (r.method === 'PATCH' || r.method === 'POST') && r.status !== undefined);
@@ -440,9 +456,36 @@ describe('role workflow: operator messages (dev server)', function () {
     }, later);
   });
 
+  it('sends the notice at start when its time has passed, and hands over only at the handover', async () => {
+    await bed.close();
+    bed = await bedFor('prepare due');
+    await withRotation(async (handle, start) => {
+      // The prepare step runs by itself: the standup names Chloe (buddy Ben), the calendar holds a year of turns.
+      const state = await waitFor('the notice sent at start', async () => {
+        const s = await handle.query(stateQuery);
+        return s.standupId !== null && s;
+      });
+      assert.ok(Date.parse(start.nextPrepareAt) < rotationNow(), 'the prepare instant had passed');
+      assert.ok(Date.parse(state.nextHandoverAt) > rotationNow(), 'the handover is still ahead');
+      assert.deepEqual([state.incoming?.name, state.current?.name, state.next?.name], ['Ben', 'Ava', 'Chloe']);
+      assert.deepEqual(state.history, [], 'no handover yet');
+      const { users, question } = standup();
+      assert.deepEqual(users, [byName('Chloe').id, DEMO_MANAGER.id].sort());
+      assert.match(question, new RegExp(`<@${byName('Chloe').id}>.*<@${byName('Ben').id}>`));
+      const date = state.nextHandoverAt.slice(0, 10);
+      const event = bed.sandbox.calendar.events().find((e) => e.start.date === date && e.status !== 'cancelled');
+      assert.equal(event?.summary, 'Support Triager: Chloe');
+
+      // Asked to hand over, the notice already out is not sent again.
+      const calls = bed.sandbox.geekbot.calls().length;
+      assertHandedOver(await handle.executeUpdate(handoverNowUpdate, { args: [{}] }), 'Chloe', 'Ben', 'handover');
+      assert.equal(bed.sandbox.geekbot.calls().length, calls, 'the notice is not written twice');
+    });
+  });
+
   it('survives an empty Slack group: no handover and no failed task until members join', async () => {
     await bed.close();
-    bed = await roleBed(env, { team: [] });
+    bed = await bedFor('prepare not yet due', { team: [] });
     await withRotation(
       async (handle, start) => {
         assert.deepEqual(start.members, []);
@@ -455,7 +498,7 @@ describe('role workflow: operator messages (dev server)', function () {
           state.warnings.some((w) => w.includes(`handover support-triager@${date} not done`)),
           state.warnings.join('\n'),
         );
-        assert.deepEqual(await workflowTaskFailures(env.client, bed.workflowId), []);
+        assert.deepEqual(workflowTaskFailures(await runHistories(env.client, bed.workflowId)), []);
 
         // Members join the group: the next trigger reads the group again and hands over to the first of them.
         bed.sandbox.setGroup('support-triagers', DEMO_TEAM);
@@ -481,7 +524,7 @@ describe('role workflow: operator messages (dev server)', function () {
       await handle.signal(resumeSignal);
       await handle.signal(handoverNowSignal, { date: 'not-a-date' });
       await handle.signal(handoverNowSignal);
-      const state = await eventually('the signalled handover', async () => {
+      const state = await waitFor('the signalled handover', async () => {
         const s = await handle.query(stateQuery);
         return s.history.length === 1 && s;
       });

@@ -18,18 +18,26 @@ import { handoverNowUpdate, roleWorkflowId, TASK_QUEUE, type RoleStateView } fro
 import type { scheduledHandover } from '../../src/workflows';
 import { DEMO_MANAGER } from '../../src/sandbox/sandbox';
 import {
-  eventually,
-  readyState,
   recordHistory,
   roleBed,
+  roleTiming,
+  runHistories,
   startServer,
+  stateOf,
+  waitFor,
   workflowTaskFailures,
   type RoleBed,
-} from './harness';
+} from '../support';
 
+/**
+ * A copy of the support triager whose handover is three days from now and its notice a day before that: nothing is
+ * due by the clock while the test runs, so every step here is one a schedule asked for. The schedules fire on the
+ * server's real clock, so these rotations run on it too (`realClock`), whatever TEAM_ROLES_TEST_NOW says.
+ */
 const supportTriager = DEFAULT_SETTINGS.roles['support-triager'] as RoleConfigInput;
 function copyOfSupportTriager(title: string, standup: string): RoleConfigInput {
-  return { ...supportTriager, title, standup: { ...supportTriager.standup, name: standup } };
+  const timing = roleTiming('prepare not yet due', Date.now());
+  return { ...supportTriager, ...timing, title, standup: { ...supportTriager.standup, name: standup } };
 }
 
 describe('role workflow: schedule mode (dev server)', function () {
@@ -41,9 +49,10 @@ describe('role workflow: schedule mode (dev server)', function () {
   const schedules: ScheduleHandle[] = [];
 
   before(async () => {
-    env = await startServer(() => startDevServer({ resolve: { sdkDownload: false } }));
+    env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
     bed = await roleBed(env, {
       taskQueue: TASK_QUEUE,
+      realClock: true,
       settings: {
         roles: {
           ...DEFAULT_SETTINGS.roles,
@@ -81,7 +90,7 @@ describe('role workflow: schedule mode (dev server)', function () {
 
   /** Waits until the schedule has taken `count` actions and none is running. */
   function settled(schedule: ScheduleHandle, count: number): Promise<ScheduleDescription> {
-    return eventually(
+    return waitFor(
       `${count} scheduled run(s) finished`,
       async () => {
         const d = await schedule.describe();
@@ -109,20 +118,20 @@ describe('role workflow: schedule mode (dev server)', function () {
    * already handed over changes nothing, and is answered only after the requests queued before it.
    */
   async function stateAfterDeliveries(handle: WorkflowHandle, handedOver: string): Promise<RoleStateView> {
-    await readyState(handle);
+    await stateOf(handle);
     return handle.executeUpdate(handoverNowUpdate, { args: [{ date: handedOver }] });
   }
 
   it('the schedule delivering one handover date twice (a backfill) starts the rotation and hands over once', async () => {
     const roleName = 'backfill-test';
-    // Wednesdays 10:00 in the role's time zone as shipped, and a second time a minute later: each handover date is
-    // delivered twice.
+    // The role's weekday at 10:00 in its time zone, and a second time a minute later: each handover date is delivered
+    // twice.
     const { schedule, role } = await createSchedule(roleName, (options) => {
       const [calendar] = options.spec.calendars ?? [];
       assert.ok(calendar && typeof calendar.minute === 'number');
       return { ...options.spec, calendars: [calendar, { ...calendar, minute: calendar.minute + 1 }] };
     });
-    // Last Wednesday's handover, delivered late: a backfill over both of its times (they run at once).
+    // Last week's handover, delivered late: a backfill over both of its times (they run at once).
     const timeZone = bed.settings.timeZone;
     const lastHandoverAt = new Date(nextHandoverAfter(role, timeZone, new Date()).getTime() - 7 * 86_400_000);
     const lastDate = handoverDateOf(role, timeZone, lastHandoverAt);
@@ -147,7 +156,7 @@ describe('role workflow: schedule mode (dev server)', function () {
       (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'handoverNow',
     );
     assert.equal(signals.length, 2, 'both runs delivered handoverNow');
-    assert.deepEqual(await workflowTaskFailures(env.client, roleWorkflowId(roleName)), []);
+    assert.deepEqual(workflowTaskFailures(await runHistories(env.client, roleWorkflowId(roleName))), []);
 
     // One standup, written once, pointed at the incoming member; one event per turn.
     const standups = bed.sandbox.geekbot.state.standups.filter((s) => s.name === 'BackfillTest');
@@ -173,7 +182,7 @@ describe('role workflow: schedule mode (dev server)', function () {
     await schedule.trigger();
     const first = (await settled(schedule, 1)).info.recentActions[0]!;
     // A scheduled run's workflow ID ends with its time to the second: trigger again in a later second.
-    await eventually('a new second', () => Date.now() > first.takenAt.getTime() + 1000);
+    await waitFor('a new second', () => Date.now() > first.takenAt.getTime() + 1000);
     await schedule.trigger();
     await settled(schedule, 2);
 
@@ -186,6 +195,6 @@ describe('role workflow: schedule mode (dev server)', function () {
       `one handover for ${expected}, however often the schedule is triggered on ${today} ` +
         `(the scheduled runs delivered ${dates.join(', ')})`,
     );
-    assert.deepEqual(await workflowTaskFailures(env.client, roleWorkflowId(roleName)), []);
+    assert.deepEqual(workflowTaskFailures(await runHistories(env.client, roleWorkflowId(roleName))), []);
   });
 });

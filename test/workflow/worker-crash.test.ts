@@ -1,14 +1,11 @@
 /**
  * A worker process killed (SIGKILL) in the middle of a prepare step: the Geekbot standup is already written, the
  * calendar is half filled. A second worker process takes over; the handover completes once, the standup names the
- * right person and every turn has exactly one calendar event. The workers are real processes running
- * `src/worker.ts` (task queue `team-roles`) against the dev server and the fakes.
+ * right person and every turn has exactly one calendar event. The workers are real processes running the worker's
+ * entry point (`main` in src/worker.ts, task queue `team-roles`) against the dev server and the fakes. The handover
+ * is three days ahead with its notice a day before it, so the prepare step runs because `handoverNow` asked for it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { msToTs } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -23,9 +20,20 @@ import {
 } from '../../src/shared';
 import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
-import { byName, eventually, recordHistory, startServer, workflowTaskFailures } from './harness';
+import {
+  byName,
+  recordHistory,
+  roleTiming,
+  runHistories,
+  startServer,
+  tempDir,
+  waitFor,
+  workflowBundleFile,
+  workerEnvironment,
+  WorkerProcess,
+  workflowTaskFailures,
+} from '../support';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const ROLE = 'support-triager';
 /** Each calendar call takes this long, so the kill lands while inserts are in flight. */
 const CALENDAR_LATENCY_MS = 300;
@@ -36,11 +44,11 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
   this.timeout(180_000);
   let env: TestWorkflowEnvironment;
   let sandbox: Sandbox;
-  let configDir: string;
-  const workers: { name: string; child: ChildProcess; output: string[] }[] = [];
+  const dir = tempDir('crash');
+  const workers: WorkerProcess[] = [];
 
   before(async () => {
-    env = await startServer(() => startDevServer({ resolve: { sdkDownload: false } }));
+    env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
     sandbox = await startSandbox({
       groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM },
       standupManager: DEMO_MANAGER,
@@ -48,52 +56,30 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
     });
     // The standup exists already, so the prepare step updates it (PATCH) rather than creating it.
     sandbox.geekbot.seedStandup({ name: 'SupportTriager', users: [DEMO_MANAGER.id], questions: ['Who is on duty?'] });
-    configDir = mkdtempSync(path.join(tmpdir(), 'team-roles-crash-'));
-    writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ standupManager: DEMO_MANAGER }));
   });
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed') {
-      for (const w of workers) console.error(`--- ${w.name} output ---\n${w.output.join('')}`);
+      for (const w of workers) console.error(`--- ${w.name} output ---\n${w.output}`);
     }
   });
 
   after(async () => {
-    for (const w of workers) await stop(w.child);
+    for (const w of workers) await w.kill();
     await sandbox?.close();
     await env?.teardown();
-    if (configDir) rmSync(configDir, { recursive: true, force: true });
+    dir.cleanup();
   });
 
-  /** `tsx src/worker.ts` in its own process group (tsx runs the worker in a child process of its own). */
-  function startWorker(name: string): ChildProcess {
-    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/worker.ts'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...sandbox.env,
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: env.namespace ?? 'default',
-        TEAM_ROLES_CONFIG: path.join(configDir, 'config.json'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+  async function startWorker(name: string): Promise<WorkerProcess> {
+    const config = { standupManager: DEMO_MANAGER, roles: { [ROLE]: roleTiming('prepare not yet due') } };
+    const file = dir.file(`${name}.config.json`, JSON.stringify(config));
+    const worker = new WorkerProcess(name, workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: file }), {
+      bundleFile: await workflowBundleFile(),
     });
-    // Detached children outlive a test process that dies abruptly: kill them on the way out whatever happens.
-    const killOnExit = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', killOnExit);
-    child.once('exit', () => process.removeListener('exit', killOnExit));
-    const output: string[] = [];
-    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    workers.push({ name, child, output });
-    return child;
+    workers.push(worker);
+    await worker.start();
+    return worker;
   }
 
   it('completes the handover once after the worker dies between the standup and the calendar', async () => {
@@ -102,13 +88,13 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
       taskQueue: TASK_QUEUE,
       args: [{ role: ROLE, seed: { incoming: 'Ben', current: 'Ava' } }],
     });
-    const first = startWorker('worker 1');
+    const first = await startWorker('worker 1');
     await handle.signal(handoverNowSignal, {});
 
     // Wait until the standup is written and recorded, and the calendar is partly filled, then kill the worker.
     const inserts = () =>
       sandbox.calendar.requests.filter((r) => r.method === 'POST' && r.status !== undefined && r.status < 300).length;
-    await eventually(
+    await waitFor(
       'the standup written and the calendar half filled',
       async () => {
         const patched = sandbox.geekbot.requests.some((r) => r.method === 'PATCH' && r.status === 200);
@@ -118,7 +104,7 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
       },
       { timeoutMs: 90_000, intervalMs: 50 },
     );
-    await stop(first);
+    await first.kill();
     const insertedBeforeKill = inserts();
     assert.ok(insertedBeforeKill < 52, `the calendar was only partly filled (${insertedBeforeKill} of 52)`);
 
@@ -142,8 +128,8 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
       execution: { workflowId: roleWorkflowId(ROLE) },
     });
 
-    startWorker('worker 2');
-    await eventually(
+    await startWorker('worker 2');
+    await waitFor(
       'the handover, done by the second worker',
       async () => {
         const sa = (await handle.describe()).typedSearchAttributes;
@@ -174,7 +160,8 @@ describe('role workflow: a worker killed during a prepare step (dev server, work
       'the prepare step finished in a later attempt',
     );
     // A task the killed worker held may time out; nothing may fail.
-    assert.deepEqual(await workflowTaskFailures(env.client, roleWorkflowId(ROLE), { allow: /timed out/ }), []);
+    const runs = await runHistories(env.client, roleWorkflowId(ROLE));
+    assert.deepEqual(workflowTaskFailures(runs, { allow: /timed out \(start-to-close\)/ }), []);
 
     // The fakes: one PATCH, the standup names Chloe (buddy Ben); each of the 52 turns has exactly one event.
     assert.equal(sandbox.geekbot.calls().filter((c) => c.startsWith('PATCH')).length, 1, 'the standup written once');
@@ -202,16 +189,4 @@ function completed(events: HistoryEvent[], type: string): boolean {
     id != null &&
     events.some((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(id))
   );
-}
-
-/** SIGKILL to the worker's process group (tsx and the node process it runs); resolves once it has exited. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-  await exited;
 }

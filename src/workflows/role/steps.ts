@@ -39,7 +39,7 @@ export class Steps {
     const { input } = this.rotation;
     const config = await roleSettings(input.role);
     const state = input.state ?? (await startingState(input, config));
-    const clock = anchorClock(state.clock, config.timeScale, Date.now());
+    const clock = anchorClock(state.clock, config.timeScale, Date.now(), config.testClockShiftMs);
     if (clock) state.clock = clock; // real time (no anchor) adds nothing to the state
     const now = new Date(clockNow(state.clock, Date.now()));
     state.nextHandoverAt ??= nextHandoverAfter(config.role, config.timeZone, now).toISOString();

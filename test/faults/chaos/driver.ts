@@ -7,7 +7,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { RoleStateView } from '../../../src/shared';
 import type { roleWorkflow } from '../../../src/workflows';
-import { sleep } from '../support';
+import { sleep } from '../../support';
 import { concrete, type Command, type Message, type Step } from './commands';
 import { describeOutcome, observed, sameOutcome, type Model, type Oracle, type Outcome } from './oracle';
 import { queryState, sendSignal, sendUpdate } from './transport';

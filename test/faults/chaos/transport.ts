@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { ServiceError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { executeAnyOperation, signalAnyOperation } from '../../../src/client/send-operation';
 import { stateQuery, type RoleStateView } from '../../../src/shared';
-import { sleep } from '../support';
+import { sleep } from '../../support';
 import type { Message } from './commands';
 import { requestOf, type Outcome } from './oracle';
 

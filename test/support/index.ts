@@ -1,0 +1,12 @@
+/**
+ * The one home of the helpers the tests, the fault suite and the benchmarks share. Product code (src/, scripts/)
+ * never imports from here.
+ */
+export * from './chromium';
+export * from './clock';
+export * from './files';
+export * from './histories';
+export * from './rotation';
+export * from './servers';
+export * from './wait';
+export * from './worker-process';
