@@ -9,7 +9,8 @@ import { sortMembers } from '../src/domain/members';
 import { initialState, planFromState } from '../src/domain/rotation';
 import { handoverDateOf, nextHandoverAfter } from '../src/domain/schedule';
 import { startFakeCalendar } from '../src/sandbox/calendar';
-import { benchSettings, benchTeam, LATENCY_MS, median, ms, progress, ratio, ROLE, spread } from './common';
+import { testSettings } from '../test/support';
+import { benchTeam, LATENCY_MS, median, ms, progress, ratio, ROLE, spread } from './common';
 import { table, type Goal, type Section } from './section';
 
 export interface CalendarOptions {
@@ -40,7 +41,7 @@ const DEFAULT_CONCURRENCY = 10; // createCalendarActivities' default
 export async function runCalendarSection(options: CalendarOptions): Promise<CalendarResult> {
   const calendar = await startFakeCalendar({ faults: { latencyMs: LATENCY_MS } });
   try {
-    const settings = benchSettings();
+    const settings = testSettings();
     const role = settings.roles[ROLE]!;
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const api = createCalendarClient({

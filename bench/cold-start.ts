@@ -5,9 +5,9 @@
  * prepare step's result, the handover).
  *
  * For each run length: rotations on the dev server, each with its current run at its longest (one handover short of
- * continuing as new, that handover's notice already out), then a fresh worker process (bench/worker-process.ts, as
- * `npm start` builds it) and a `state` query to every rotation at once: the time from the first query until all have
- * answered, and the worker's peak RSS.
+ * continuing as new, that handover's notice already out), then a fresh worker process (`main` of src/worker.ts, the
+ * entry point of `npm start`, with the same settings) and a `state` query to every rotation at once: the time from the
+ * first query until all have answered, and the worker's peak RSS.
  */
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -21,10 +21,16 @@ import { nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleStateView, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
 import { createRoleWorker } from '../src/worker';
-import { waitFor } from '../test/support';
-import { benchSettings, GROUP, loadAverage, mapLimit, mib, ms, progress, ROLE, sampleProcess } from './common';
+import {
+  sampleProcess,
+  testSettings,
+  waitFor,
+  workerEnvironment,
+  WorkerProcess,
+  workflowBundleFile,
+} from '../test/support';
+import { GROUP, loadAverage, mapLimit, mib, ms, progress, ROLE, writeSettingsFile } from './common';
 import { GIB, table, type Goal, type Section } from './section';
-import { startWorkerChild, writeBundleFile, writeSettingsFile } from './worker-child';
 
 const WEEK_MS = 7 * 86_400_000;
 const DAY_MS = 86_400_000;
@@ -87,7 +93,8 @@ export async function runColdStart(
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   try {
     const scale = WEEK_MS / weekMs;
-    const settings = benchSettings({ handoversPerRun, calendarHorizonMonths: 1, timeScale: scale });
+    const overlay = { handoversPerRun, calendarHorizonMonths: 1, timeScale: scale };
+    const settings = testSettings(overlay);
     const role = settings.roles[ROLE]!;
     const taskQueue = `bench-cold-${randomUUID()}`;
     const deps = await buildActivityDeps(sandbox.env, settings);
@@ -172,16 +179,17 @@ export async function runColdStart(
         `${runTimers} notice timers`,
     );
 
-    const child = startWorkerChild({
-      env,
-      sandbox,
-      settingsFile: writeSettingsFile(scratch),
-      taskQueue,
-      bundleFile: writeBundleFile(scratch, bundle),
-    });
+    // The fresh worker reads the settings the rotations were built with, from its TEAM_ROLES_CONFIG.
+    const settingsFile = writeSettingsFile(scratch, overlay, `team-roles-cold-start-${handoversPerRun}.json`);
+    const child = new WorkerProcess(
+      'the fresh worker',
+      workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: settingsFile }),
+      { taskQueue, bundleFile: await workflowBundleFile() },
+    );
     try {
-      const ready = await child.ready;
-      const cpuAtReady = sampleProcess(child.pid)?.cpuMs ?? Number.NaN;
+      const ready = await child.start();
+      const pid = child.pid!;
+      const cpuAtReady = sampleProcess(pid)?.cpuMs ?? Number.NaN;
       const load = loadAverage().split(',')[0]!;
       const asked = performance.now();
       const answers: number[] = [];
@@ -191,7 +199,7 @@ export async function runColdStart(
         answers.push(performance.now() - asked);
       });
       const answerAllMs = performance.now() - asked;
-      const sample = sampleProcess(child.pid);
+      const sample = sampleProcess(pid);
       answers.sort((a, b) => a - b);
       const result: ColdStartRun = {
         rotations,
@@ -309,10 +317,11 @@ export const coldStartSection: Section<ColdStartResult> = {
     'for that handover out. They run in schedule mode, the benchmark standing in for the Temporal Schedule: it asks',
     'every rotation for its handover once every notice of the week is out, so each week holds what a production',
     "week holds (the notice's timer, the prepare step, the handover) and after the last notice nothing is due. Then",
-    'the building worker stops and a fresh one starts as its own process (bench/worker-process.ts, as `npm start`',
-    'builds it, with the bundle built ahead); `state` is queried on every rotation at once (200 in flight), and the',
-    'time runs from the first query until all have answered. The new worker has none of them cached: each answer',
-    "fetches the run's history and replays it. RSS is the worker process's VmHWM after the last answer.",
+    'the building worker stops and a fresh one starts as its own process (`main` of src/worker.ts, what `npm start`',
+    "runs, spawned by test/support's `WorkerProcess` with the same settings in its TEAM_ROLES_CONFIG and the bundle",
+    'built ahead); `state` is queried on every rotation at once (200 in flight), and the time runs from the first',
+    "query until all have answered. The new worker has none of them cached: each answer fetches the run's history",
+    "and replays it. RSS is the worker process's VmHWM after the last answer.",
     'Building costs about three workflow tasks and a prepare step per rotation and simulated week: 1,000 rotations',
     `at 52 handovers would take this machine ${buildEstimate(result)}, so the run length of before is measured on`,
     'fewer rotations: a restarted worker replays the rotations it is asked about one after another (one workflow',

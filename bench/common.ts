@@ -1,14 +1,13 @@
 /**
  * Helpers only the benchmark sections share (the ones tests share too are in test/support): statistics, a bench
- * team, settings and files for a worker process, the machine line, and reading a process's memory and CPU from /proc.
+ * team, a settings file for a worker process, the machine line, and the processes the benchmark started.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_SETTINGS, parseSettings, type Settings, type SettingsInput } from '../src/domain/config';
 import type { Member } from '../src/domain/types';
-import { mergeSettings } from '../src/settings';
 import { DEMO_MANAGER } from '../src/sandbox/sandbox';
+import type { SettingsOverlay } from '../test/support';
 
 export const ROLE = 'support-triager';
 export const GROUP = 'support-triagers';
@@ -60,16 +59,13 @@ export function benchTeam(count: number, prefix = 'U0B'): Member[] {
   });
 }
 
-/** The shipped settings with the demo standup manager and `overlay` (e.g. a role's prepareLeadHours). */
-export function benchSettings(overlay: Record<string, unknown> = {}): Settings {
-  const base: SettingsInput = { ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER };
-  return parseSettings(mergeSettings(base, overlay));
-}
-
-/** A worker process's TEAM_ROLES_CONFIG: the shipped roles with the demo standup manager. */
-export function writeSettingsFile(scratch: string): string {
-  const file = path.join(scratch, 'team-roles.json');
-  writeFileSync(file, JSON.stringify({ standupManager: DEMO_MANAGER }));
+/**
+ * A worker process's TEAM_ROLES_CONFIG in `scratch`: the shipped roles with the demo standup manager and `overlay`,
+ * the file that gives a worker process the settings `testSettings(overlay)` gives one in this process.
+ */
+export function writeSettingsFile(scratch: string, overlay: SettingsOverlay = {}, name = 'team-roles.json'): string {
+  const file = path.join(scratch, name);
+  writeFileSync(file, JSON.stringify({ standupManager: DEMO_MANAGER, ...overlay }));
   return file;
 }
 
@@ -112,44 +108,6 @@ export function loadAverage(): string {
     .loadavg()
     .map((load) => load.toFixed(2))
     .join(', ');
-}
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-/** A process's memory (VmRSS now, VmHWM its peak) and CPU time (user + system) from /proc. */
-export interface ProcessSample {
-  rssBytes: number;
-  peakRssBytes: number;
-  cpuMs: number;
-  /** Time its threads were runnable but waiting for a CPU (schedstat), summed over the live threads. */
-  runQueueMs: number;
-}
-
-export function sampleProcess(pid: number): ProcessSample | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    let waitNs = 0;
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        waitNs += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[1] ?? 0);
-      } catch {
-        // thread gone
-      }
-    }
-    return {
-      rssBytes: kib('VmRSS'),
-      peakRssBytes: kib('VmHWM'),
-      cpuMs: (ticks * 1000) / CLOCK_TICKS,
-      runQueueMs: waitNs / 1e6,
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** Direct children of this process whose command name is `comm` (e.g. the `temporal` dev server). */

@@ -8,30 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { roleTimeZone } from '../src/domain/config';
 import { sortMembers } from '../src/domain/members';
 import { initialState, upcomingMember } from '../src/domain/rotation';
 import { handoverDateOf, handoverKey, nextHandoverAfter } from '../src/domain/schedule';
 import { handoverNowSignal, stateQuery, type RoleWorkflowInput } from '../src/shared';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { sleep, waitFor } from '../test/support';
 import {
-  benchSettings,
-  benchTeam,
-  childPids,
-  GROUP,
-  mapLimit,
-  median,
-  mib,
-  ms,
-  type ProcessSample,
-  progress,
-  ROLE,
   sampleProcess,
-} from './common';
+  sleep,
+  testSettings,
+  type ProcessSample,
+  waitFor,
+  workerEnvironment,
+  WorkerProcess,
+  workflowBundleFile,
+} from '../test/support';
+import { benchTeam, childPids, GROUP, mapLimit, median, mib, ms, progress, ROLE, writeSettingsFile } from './common';
 import { table, GIB, type Goal, type Section } from './section';
-import { startWorkerChild, writeBundleFile, writeSettingsFile } from './worker-child';
 
 export interface ManyTeamsOptions {
   teams: number;
@@ -84,22 +78,20 @@ export interface ManyTeamsResult {
 
 export async function runManyTeamsSection(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
   scratch: string,
   { teams, membersPerTeam }: ManyTeamsOptions,
 ): Promise<ManyTeamsResult> {
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   const taskQueue = `bench-many-${randomUUID()}`;
-  const child = startWorkerChild({
-    env,
-    sandbox,
-    settingsFile: writeSettingsFile(scratch),
-    taskQueue,
-    bundleFile: writeBundleFile(scratch, bundle),
-  });
+  const child = new WorkerProcess(
+    'the worker',
+    workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch), TEAM_ROLES_LOG_FORMAT: 'json' }),
+    { taskQueue, bundleFile: await workflowBundleFile() },
+  );
   try {
-    const ready = await child.ready;
-    const settings = benchSettings();
+    const ready = await child.start();
+    const pid = child.pid!;
+    const settings = testSettings();
     const role = settings.roles[ROLE]!;
     const timeZone = roleTimeZone(settings, role);
     const at = nextHandoverAfter(role, timeZone, new Date());
@@ -149,12 +141,12 @@ export async function runManyTeamsSection(
     const serverPids = childPids('temporal');
     const serverCpu = () => serverPids.reduce((sum, pid) => sum + (sampleProcess(pid)?.cpuMs ?? 0), 0);
     const serverWait = () => serverPids.reduce((sum, pid) => sum + (sampleProcess(pid)?.runQueueMs ?? 0), 0);
-    const before = sampleProcess(child.pid)!;
+    const before = sampleProcess(pid)!;
     const beforeAt = Date.now();
     const serverBefore = serverCpu();
     const serverWaitBefore = serverWait();
     const sampler = setInterval(() => {
-      const sample = sampleProcess(child.pid);
+      const sample = sampleProcess(pid);
       if (sample) samples.push(sample);
     }, 100);
 
@@ -171,7 +163,7 @@ export async function runManyTeamsSection(
       clearInterval(sampler);
     }
     const handoverMs = Math.max(...child.handovers) - signalledAt;
-    const after = sampleProcess(child.pid)!;
+    const after = sampleProcess(pid)!;
     const afterAt = Date.now();
     const serverAfter = serverCpu();
     const serverWaitAfter = serverWait();
@@ -213,7 +205,7 @@ export async function runManyTeamsSection(
 
     const windowSeconds = (afterAt - beforeAt) / 1000;
     const sortedHandovers = [...child.handovers].sort((a, b) => a - b);
-    const warnings = child.stderr().split('\n').filter(Boolean).length;
+    const warnings = warningsIn(child.output);
     const result: ManyTeamsResult = {
       teams,
       membersPerTeam,
@@ -258,14 +250,17 @@ export async function runManyTeamsSection(
   }
 }
 
+/** Warnings and errors in a worker's JSON log lines (TEAM_ROLES_LOG_FORMAT=json). */
+function warningsIn(output: string): number {
+  return output.split('\n').filter((line) => /^\{.*"level":"(WARN|ERROR)"/.test(line)).length;
+}
+
 /** Section 3 of BENCHMARKS.md. */
 export const manyTeamsSection: Section<ManyTeamsResult> = {
   number: '3',
   title: (teams) => `${teams.teams.toLocaleString('en')} teams on one worker`,
-  run: ({ quick, bundle, scratch, withDevServer }) =>
-    withDevServer((dev) =>
-      runManyTeamsSection(dev, bundle, scratch, { teams: quick ? 100 : 1000, membersPerTeam: 10 }),
-    ),
+  run: ({ quick, scratch, withDevServer }) =>
+    withDevServer((dev) => runManyTeamsSection(dev, scratch, { teams: quick ? 100 : 1000, membersPerTeam: 10 })),
   render(teams) {
     return [
       table(
@@ -315,13 +310,14 @@ export const manyTeamsSection: Section<ManyTeamsResult> = {
         (teams.server ? `, dev server ${teams.server.runQueueSecondsDuringHandover.toFixed(1)} s` : '') +
         ' (summed over their threads).',
       '',
-      'How: the worker runs as its own process (bench/worker-process.ts: `createRoleWorker` with the bundle built',
-      'ahead, settings from TEAM_ROLES_CONFIG, clients from the environment, as `npm start` builds them), its memory',
-      'and CPU read from /proc/<pid>/status and /proc/<pid>/stat. One role configuration (the shipped Support',
-      'Triager), one workflow per team with its own ID and ten members. Each is started already prepared for the',
-      'coming handover (its state records the notice as sent), so what is timed is the handover itself, not the',
-      'prepare step (section 1 times that). Then `handoverNow` is signalled to all of them at once (200 signals in',
-      "flight), and the time runs from the first signal until the worker has logged every handover ('handed over').",
+      'How: the worker runs as its own process (the entry point of `npm start`, `main` in src/worker.ts, spawned by',
+      "test/support's `WorkerProcess`, with the bundle built ahead: settings from TEAM_ROLES_CONFIG, clients from the",
+      'environment, JSON log lines), its memory and CPU read from /proc/<pid>/status and /proc/<pid>/stat. One role',
+      'configuration (the shipped Support Triager), one workflow per team with its own ID and ten members. Each is',
+      'started already prepared for the coming handover (its state records the notice as sent), so what is timed is',
+      'the handover itself, not the prepare step (section 1 times that). Then `handoverNow` is signalled to all of',
+      'them at once (200 signals in flight), and the time runs from the first signal until the worker has logged',
+      "every handover ('handed over', the time in its log line).",
       `CPU is CPU seconds over wall seconds in that window (2 cores = 2.00; other processes on the machine take ` +
         `their share too, see the load average). Worker warnings logged: ${teams.worker.warnings}. Spot checks ` +
         `(${teams.checked} workflows queried) confirmed each handed over once.`,

@@ -1,14 +1,13 @@
 /**
  * Section 4: worker start, from spawning the process until the worker polls, with the workflow bundle built ahead
- * of time (`workflowBundle: { codePath }`) against bundling at start (`workflowsPath`, what `npm start` does).
+ * of time (`workflowBundle: { codePath }`) against bundling at start (`workflowsPath`, what the worker does when run from source).
  * The two alternate, A B A B, and the ratio is taken pair by pair. Both run TypeScript through tsx, the same way.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { GROUP, median, mib, progress, ratio, spread } from './common';
+import { workerEnvironment, WorkerProcess, workflowBundleFile } from '../test/support';
+import { GROUP, median, mib, progress, ratio, spread, writeSettingsFile } from './common';
 import { table, type Section } from './section';
-import { startWorkerChild, writeBundleFile, writeSettingsFile, type WorkerChildOptions } from './worker-child';
 
 export interface WorkerStartRun {
   /** Spawn until polling, measured by the benchmark. */
@@ -28,26 +27,23 @@ export interface WorkerStartResult {
 
 export async function runWorkerStartSection(
   env: TestWorkflowEnvironment,
-  bundle: WorkflowBundleWithSourceMap,
   scratch: string,
   { pairs }: { pairs: number },
 ): Promise<WorkerStartResult> {
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   try {
-    const base: WorkerChildOptions = {
-      env,
-      sandbox,
-      settingsFile: writeSettingsFile(scratch),
-      taskQueue: 'bench-worker-start',
-      exitWhenPolling: true,
-    };
-    const bundleFile = writeBundleFile(scratch, bundle);
+    const workerEnv = workerEnvironment(env, sandbox, { TEAM_ROLES_CONFIG: writeSettingsFile(scratch) });
+    const bundleFile = await workflowBundleFile();
     const once = async (prebuilt: boolean): Promise<WorkerStartRun> => {
-      const child = startWorkerChild({ ...base, bundleFile: prebuilt ? bundleFile : undefined });
+      const child = new WorkerProcess('the worker', workerEnv, {
+        taskQueue: 'bench-worker-start',
+        exitWhenRunning: true,
+        bundleFile: prebuilt ? bundleFile : undefined,
+      });
       try {
-        const ready = await child.ready;
-        const code = await child.exited;
-        if (code !== 0) throw new Error(`the worker process exited with ${code}: ${child.stderr()}`);
+        const ready = await child.start();
+        const { code, output } = (await child.exited)!;
+        if (code !== 0) throw new Error(`the worker process exited with ${code}: ${output}`);
         return { ms: ready.spawnToReadyMs, processMs: ready.processToReadyMs, peakRssBytes: ready.peakRssBytes };
       } finally {
         await child.stop();
@@ -77,8 +73,8 @@ export async function runWorkerStartSection(
 export const workerStartSection: Section<WorkerStartResult> = {
   number: '4',
   title: () => 'Worker start',
-  run: ({ quick, bundle, scratch, withDevServer }) =>
-    withDevServer((dev) => runWorkerStartSection(dev, bundle, scratch, { pairs: quick ? 2 : 5 })),
+  run: ({ quick, scratch, withDevServer }) =>
+    withDevServer((dev) => runWorkerStartSection(dev, scratch, { pairs: quick ? 2 : 5 })),
   render(start) {
     const startRow = (label: string, runs: typeof start.prebuilt) => [
       label,
@@ -101,9 +97,11 @@ export const workerStartSection: Section<WorkerStartResult> = {
       `Bundling at start / bundle built ahead: **${ratio(median(start.ratios))}** ` +
         `(pairs ${ratio(Math.min(...start.ratios))}–${ratio(Math.max(...start.ratios))}).`,
       '',
-      'How: bench/worker-process.ts spawned with `node -r tsx/cjs` (both variants load the TypeScript the same way),',
-      'connected to the dev server; "polling" is the moment `worker.run()` has put the worker in RUNNING, when it',
-      'prints a line and shuts down. The two variants alternate; the ratio is taken pair by pair. No goal was set.',
+      "How: the worker's entry point (`main` in src/worker.ts, what `npm start` runs) spawned as its own process by",
+      "test/support's `WorkerProcess` with `node --require tsx/cjs` (both variants load the TypeScript the same way),",
+      'connected to the dev server: settings from TEAM_ROLES_CONFIG, the clients and the search attributes as',
+      '`npm start` sets them up. "Polling" is the moment `worker.run()` has put the worker in RUNNING, when it prints',
+      'a line and shuts down. The two variants alternate; the ratio is taken pair by pair. No goal was set.',
       'Since this figure, `npm run build` writes the bundle ahead (lib/workflow-bundle.js) and `npm start` loads it.',
       '',
     ];

@@ -6,6 +6,7 @@ export * from './chromium';
 export * from './clock';
 export * from './files';
 export * from './histories';
+export * from './proc';
 export * from './rotation';
 export * from './servers';
 export * from './wait';

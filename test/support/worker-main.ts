@@ -4,8 +4,8 @@
  * (Temporal, secrets, TEAM_ROLES_CONFIG) from the environment, as for `npm start`. Once the worker runs it prints
  * `READY <ms since the process started> <peak RSS bytes>`.
  */
-import { readFileSync } from 'node:fs';
 import { runAsEntryPoint } from '../../src/worker';
+import { sampleProcess } from './proc';
 
 export interface WorkerChildOptions {
   taskQueue?: string;
@@ -19,11 +19,6 @@ export interface WorkerChildOptions {
 export const WORKER_OPTIONS_VARIABLE = 'TEAM_ROLES_TEST_WORKER';
 export const READY = 'READY';
 
-function peakRssBytes(): number {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
-}
-
 if (require.main === module) {
   const options = JSON.parse(process.env[WORKER_OPTIONS_VARIABLE] ?? '{}') as WorkerChildOptions;
   runAsEntryPoint({
@@ -31,7 +26,9 @@ if (require.main === module) {
     workflowBundle: options.bundleFile ? { codePath: options.bundleFile } : undefined,
     testClockShiftMs: options.testClockShiftMs,
     onRunning: (worker) => {
-      process.stdout.write(`${READY} ${performance.now().toFixed(1)} ${peakRssBytes()}\n`);
+      process.stdout.write(
+        `${READY} ${performance.now().toFixed(1)} ${sampleProcess(process.pid)?.peakRssBytes ?? 0}\n`,
+      );
       if (options.exitWhenRunning) worker.shutdown();
     },
   });
