@@ -99,7 +99,7 @@ export async function runColdStart(
     const taskQueue = `bench-cold-${randomUUID()}`;
     const deps = await buildActivityDeps(sandbox.env, settings);
     // Every rotation acts as the same service account: the worker's calendar budget would pace the build.
-    deps.limits = { calendarRequestsPerMinute: 1_000_000, calendarConcurrency: 50 };
+    deps.limits = { calendarRequestsPerMinute: 1_000_000, calendarConcurrency: 50, slackTier2PerMinute: 1_000_000 };
     const team = sortMembers(DEMO_TEAM);
     const now = Date.now();
     const clock = { realMs: now, virtualMs: now, scale };

@@ -22,8 +22,7 @@ import { createRoleWorker } from '../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { startSandboxPage } from '../src/sandbox/page';
 import type { FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
-import { describeServices, planServices } from '../src/domain/services';
-import { secretPresence } from '../src/secrets';
+import { describeServices } from '../src/domain/services';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
 const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';
@@ -118,7 +117,7 @@ async function main(): Promise<void> {
   } else {
     deps = await buildActivityDeps(process.env, settings);
   }
-  const services = describeServices(planServices(settings, secretPresence(sandbox?.env ?? process.env)));
+  const services = describeServices(deps.services);
   // The page reads the fakes, so there is one only in sandbox mode.
   const page = sandbox ? await startSandboxPage(sandbox, Number(values['page-port'])) : undefined;
 

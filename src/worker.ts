@@ -10,8 +10,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { createActivities, type ActivityDeps } from './activities';
 import { buildActivityDeps } from './activities/deps';
 import { PREBUILT_BUNDLE } from './bundle-workflows';
-import { describeServices, planServices } from './domain/services';
-import { secretPresence } from './secrets';
+import { describeServices } from './domain/services';
 import { installRuntime, observabilityFromEnv } from './runtime';
 import { loadSettings } from './settings';
 import { TASK_QUEUE } from './shared';
@@ -149,7 +148,7 @@ export async function main(options: WorkerMainOptions = {}): Promise<void> {
   const temporal = temporalSettings();
   const deps = await buildActivityDeps(process.env, settings);
   // One line saying which outside services are on and why (e.g. "geekbot: off (no GEEKBOT_API_KEY)").
-  logger.info(describeServices(planServices(settings, secretPresence(process.env))));
+  logger.info(describeServices(deps.services));
   const { worker, connection, close } = await startWorker(
     temporal,
     { ...deps, testClockShiftMs: options.testClockShiftMs },

@@ -31,6 +31,8 @@ export const FailureType = {
   CalendarForbidden: 'CalendarForbidden',
   CalendarNotFound: 'CalendarNotFound',
   CalendarApiError: 'CalendarApiError',
+  /** An activity of a service this worker runs without (Geekbot or the calendar not configured). */
+  ServiceOff: 'ServiceOff',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
@@ -40,6 +42,23 @@ export function nonRetryable(
   details?: Record<string, unknown>,
 ): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : undefined });
+}
+
+/**
+ * The activities of a service that is off on this worker (`planServices`): each fails at once, without retries,
+ * saying which service is off and why, so a job or an old workflow that calls one anyway learns what to configure.
+ * `names` lists every activity of the service (the type makes the list complete).
+ */
+export function serviceOff<T extends object>(names: Record<keyof T, true>, service: string, why: string): T {
+  const off = (name: string) => () =>
+    Promise.reject(
+      nonRetryable(
+        FailureType.ServiceOff,
+        `${service} is off on this worker (${why}), so ${name} cannot run: configure ${service} and restart the worker.`,
+        { service, activity: name },
+      ),
+    );
+  return Object.fromEntries(Object.keys(names).map((name) => [name, off(name)])) as T;
 }
 
 /** A failure Temporal retries; `retryAfterMs` (from the service's Retry-After) overrides the policy's backoff once. */

@@ -4,47 +4,86 @@
  * Workflows import the types only: `proxyActivities<ReturnType<typeof createActivities>>(...)`.
  *
  * Every service has one shape, `createXService(deps) → { steps…, activities }`: the steps are what another service
- * may build on (the prepare step runs Slack's, Geekbot's and the calendar's), the activities what the worker registers.
- * Each service is built once, so what it holds (the calendar's per-minute request budget) is the worker's.
+ * may build on (the prepare step runs Slack's, Geekbot's, the calendar's and the messages'), the activities what the
+ * worker registers. Each service is built once, so what it holds is the worker's: the Slack Tier 2 budget (the member
+ * lookup and the on-duty group), the calendar's per-minute request budget (the calendar and the absences), the DM
+ * conversations the messages service has opened. A service that is off (`deps.services`) still registers its
+ * activities, each failing at once with a sentence saying what to configure.
  */
-import { createCalendarService } from './calendar';
+import { createAbsenceService } from './absences';
+import { createAckService } from './acknowledgements';
+import { calendarRequestBudget, createCalendarService } from './calendar';
 import type { ActivityDeps } from './deps';
+import { serviceOff } from './errors';
 import { createGeekbotService } from './geekbot';
+import { createOnDutyGroupService, slackTier2Budget } from './on-duty-group';
 import { createPrepareService } from './prepare';
 import { createSettingsService } from './settings';
 import { createSlackService } from './slack';
+import { createSlackMessagesService } from './slack-messages';
 import { createTemporalService } from './temporal';
 
+type GeekbotActivities = ReturnType<typeof createGeekbotService>['activities'];
+type CalendarActivities = ReturnType<typeof createCalendarService>['activities'];
+type AbsenceActivities = ReturnType<typeof createAbsenceService>['activities'];
+
 export function createActivities(deps: ActivityDeps) {
-  const { settings } = deps;
+  const { settings, services } = deps;
+  const tier2 = slackTier2Budget(deps.limits?.slackTier2PerMinute);
+  const calendarBudget = calendarRequestBudget(deps.limits?.calendarRequestsPerMinute);
   const slack = createSlackService({
     slack: deps.slack,
     concurrency: deps.limits?.slackConcurrency,
     usersInfoMax: deps.limits?.usersInfoMax,
+    tier2,
   });
-  const geekbot = createGeekbotService({ settings, geekbot: deps.geekbot });
-  const calendar = createCalendarService({
-    settings,
-    calendar: deps.calendar.api,
-    calendarId: deps.calendar.calendarId,
-    serviceAccountEmail: deps.calendar.serviceAccountEmail,
-    concurrency: deps.limits?.calendarConcurrency,
-    requestsPerMinute: deps.limits?.calendarRequestsPerMinute,
-  });
+  const messages = createSlackMessagesService({ settings, slack: deps.slack });
+  const onDuty = createOnDutyGroupService({ settings, slack: deps.slack, budget: tier2 });
+  const geekbot = deps.geekbot ? createGeekbotService({ settings, geekbot: deps.geekbot }) : null;
+  const calendar = deps.calendar
+    ? createCalendarService({
+        settings,
+        calendar: deps.calendar.api,
+        calendarId: deps.calendar.calendarId,
+        serviceAccountEmail: deps.calendar.serviceAccountEmail,
+        concurrency: deps.limits?.calendarConcurrency,
+        budget: calendarBudget,
+      })
+    : null;
+  const absences = deps.calendar
+    ? createAbsenceService({
+        settings,
+        slack: deps.slack,
+        calendarFor: deps.calendar.calendarFor,
+        budget: calendarBudget,
+        serviceAccountEmail: deps.calendar.serviceAccountEmail,
+      })
+    : null;
+  const ack = createAckService({ settings, slack: deps.slack, geekbot: deps.geekbot, messages });
   const prepare = createPrepareService({
     settings,
+    services,
     lookupMembers: slack.lookupMembers,
-    findStandup: geekbot.findStandup,
-    writeStandup: geekbot.writeStandup,
-    readTurnEvents: calendar.readTurnEvents,
-    ensureTurns: calendar.ensureTurns,
+    standup: geekbot,
+    calendar,
+    messages,
   });
   return {
     ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs }).activities,
     ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
     ...slack.activities,
-    ...geekbot.activities,
-    ...calendar.activities,
+    ...messages.activities,
+    ...onDuty.activities,
+    ...(geekbot?.activities ?? serviceOff<GeekbotActivities>({ upsertStandup: true }, 'Geekbot', services.geekbot.why)),
+    ...(calendar?.activities ??
+      serviceOff<CalendarActivities>(
+        { listCalendarEvents: true, ensureCalendarTurns: true, deleteCalendarEvents: true },
+        'the calendar',
+        services.calendar.why,
+      )),
+    ...(absences?.activities ??
+      serviceOff<AbsenceActivities>({ readAbsences: true }, 'the calendar', services.calendar.why)),
+    ...ack.activities,
     ...prepare.activities,
   };
 }

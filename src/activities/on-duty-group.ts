@@ -13,6 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Member, RoleConfig, Settings } from '../domain/config';
 import { activityCancellationSignal, activityLog } from './context';
 import { FailureType, nonRetryable, requireRole } from './errors';
+import { countRateLimitWait } from './metrics';
 import { RequestBudget } from './request-budget';
 import { slackFailure } from './slack';
 import { missingScopeSentence, slackPlatformError } from './slack-scopes';
@@ -23,7 +24,11 @@ export const SLACK_TIER2_PER_MINUTE = 20;
 
 /** One budget for a worker's Tier 2 Slack calls (share it with any other Tier 2 caller, e.g. the member lookup). */
 export function slackTier2Budget(requestsPerMinute = SLACK_TIER2_PER_MINUTE): RequestBudget {
-  return new RequestBudget({ limit: requestsPerMinute, windowMs: 60_000 });
+  return new RequestBudget({
+    limit: requestsPerMinute,
+    windowMs: 60_000,
+    onWait: () => countRateLimitWait('slack', 'budget'),
+  });
 }
 
 export interface OnDutyGroupDeps {

@@ -1,6 +1,7 @@
 /**
  * The prepare step in one activity: read the Slack group, decide who the notice names (with the same pure
- * functions the workflow uses), then point the Geekbot standup at them and top the calendar up, both at once.
+ * functions the workflow uses), then point the Geekbot standup at them and top the calendar up, both at once (each
+ * only when its service is on for the worker: `roleServices`).
  * The standup and the calendar are read while Slack answers (reads only: nothing is written before the member is
  * known), so the writes follow the Slack answer directly: three round trips in a row instead of four.
  *
@@ -11,13 +12,15 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Settings } from '../domain/config';
+import { roleServices, type ServicePlan } from '../domain/services';
 import { calendarTurns, handoverNotice } from '../domain/notice';
 import { refreshMembers, type RotationState } from '../domain/rotation';
-import type { IsoDate, Member } from '../domain/types';
+import type { IsoDate, Member, Turn } from '../domain/types';
 import type { EnsureTurnsResult, TurnEvents } from './calendar';
 import { activityLog } from './context';
 import { FailureType, nonRetryable, requireIsoDate, requireRole } from './errors';
 import type { FoundStandup, UpsertStandupInput, UpsertStandupResult } from './geekbot';
+import type { createSlackMessagesService } from './slack-messages';
 
 export interface PrepareHandoverInput {
   role: string;
@@ -42,17 +45,36 @@ export interface PrepareHandoverResult {
   failures: string[];
 }
 
-/** The services' steps (`createSlackService`, `createGeekbotService`, `createCalendarService`). */
+/**
+ * The services' steps (`createSlackService`, `createGeekbotService`, `createCalendarService`,
+ * `createSlackMessagesService`); Geekbot's and the calendar's are null when the service is off on this worker.
+ */
 export interface PrepareDeps {
   settings: Settings;
+  /** Which services are on (`planServices`): the step skips what is off. */
+  services: ServicePlan;
   lookupMembers(usergroup: string): Promise<Member[]>;
-  findStandup(role: string, standupId: number | null): Promise<FoundStandup>;
-  writeStandup(input: UpsertStandupInput, existing: FoundStandup): Promise<UpsertStandupResult>;
-  readTurnEvents(role: string, from: string): Promise<TurnEvents>;
-  ensureTurns(
-    input: { role: string; turns: ReturnType<typeof calendarTurns> },
-    read?: TurnEvents,
-  ): Promise<EnsureTurnsResult>;
+  standup: {
+    findStandup(role: string, standupId: number | null): Promise<FoundStandup>;
+    writeStandup(input: UpsertStandupInput, existing: FoundStandup): Promise<UpsertStandupResult>;
+  } | null;
+  calendar: {
+    readTurnEvents(role: string, from: string): Promise<TurnEvents>;
+    ensureTurns(
+      input: { role: string; turns: ReturnType<typeof calendarTurns> },
+      read?: TurnEvents,
+    ): Promise<EnsureTurnsResult>;
+  } | null;
+  messages: Pick<ReturnType<typeof createSlackMessagesService>, 'readMessages' | 'sendMessages'>;
+}
+
+/**
+ * A service's write once the member is known: what its read primed, or null for a service that is off. A read that
+ * failed for good fails its write the same way (reported as the step's failure); the other writes go ahead.
+ */
+function write<A, W>(primed: PromiseSettledResult<((arg: A) => Promise<W>) | null>, arg: A): Promise<W | null> {
+  if (primed.status === 'rejected') return Promise.reject(primed.reason as Error);
+  return primed.value ? primed.value(arg) : Promise.resolve(null);
 }
 
 /** A failure Temporal should retry (the whole step: every call in it is idempotent). */
@@ -78,12 +100,20 @@ export function createPrepareService(deps: PrepareDeps) {
     // token, unknown group) keeps the members the rotation had, as the workflow does.
     const running = input.rotation.history.filter((turn) => turn.end > date).map((turn) => turn.start);
     const from = [date, ...running].sort()[0] as string;
-    const [lookup, found, read] = await Promise.allSettled([
+    const on = roleServices(deps.services, role);
+    const standupSteps = on.standup ? deps.standup : null;
+    const calendarSteps = on.calendar ? deps.calendar : null;
+    // Each read of a service that is on resolves to its write, primed with what was read; off, to null.
+    const [lookup, standupWrite, calendarWrite] = await Promise.allSettled([
       deps.lookupMembers(role.usergroup),
-      deps.findStandup(input.role, input.standupId),
-      deps.readTurnEvents(input.role, from),
+      standupSteps
+        ?.findStandup(input.role, input.standupId)
+        .then((existing) => (notify: UpsertStandupInput) => standupSteps.writeStandup(notify, existing)) ?? null,
+      calendarSteps
+        ?.readTurnEvents(input.role, from)
+        .then((events) => (turns: Turn[]) => calendarSteps.ensureTurns({ role: input.role, turns }, events)) ?? null,
     ]);
-    for (const outcome of [lookup, found, read]) {
+    for (const outcome of [lookup, standupWrite, calendarWrite]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     let members: Member[] | null = null;
@@ -116,16 +146,8 @@ export function createPrepareService(deps: PrepareDeps) {
       };
     }
 
-    // A read that failed for good fails its write the same way (reported below); the other write goes ahead.
-    const after = async <R, W>(readOutcome: PromiseSettledResult<R>, write: (value: R) => Promise<W>): Promise<W> => {
-      if (readOutcome.status === 'rejected') throw readOutcome.reason;
-      return write(readOutcome.value);
-    };
     const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
-    const [standup, calendar] = await Promise.allSettled([
-      after(found, (existing) => deps.writeStandup(notify, existing)),
-      after(read, (events) => deps.ensureTurns({ role: input.role, turns }, events)),
-    ]);
+    const [standup, calendar] = await Promise.allSettled([write(standupWrite, notify), write(calendarWrite, turns)]);
     for (const outcome of [standup, calendar]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
@@ -138,7 +160,7 @@ export function createPrepareService(deps: PrepareDeps) {
       members,
       refreshError,
       named,
-      standupId: standup.status === 'fulfilled' ? standup.value.standupId : input.standupId,
+      standupId: standup.status === 'fulfilled' && standup.value ? standup.value.standupId : input.standupId,
       calendar: calendar.status === 'fulfilled' ? calendar.value : null,
       failures,
     };

@@ -8,8 +8,9 @@ import { ErrorCode, LogLevel, WebClient, type Logger as SlackLogger } from '@sla
 import type { Member } from '../domain/config';
 import { sortMembers } from '../domain/members';
 import { mapBounded } from './bounded';
-import { activityLog } from './context';
+import { activityCancellationSignal, activityLog } from './context';
 import { FailureType, nonRetryable, retryable } from './errors';
+import type { RequestBudget } from './request-budget';
 import { retryTransient } from './transient';
 
 export const SLACK_DEFAULT_API_URL = 'https://slack.com/api/';
@@ -40,6 +41,11 @@ export interface SlackDeps {
   concurrency?: number;
   /** Groups larger than this are named from `users.list` pages instead of one `users.info` call per member. */
   usersInfoMax?: number;
+  /**
+   * The worker's Tier 2 budget (`slackTier2Budget`, shared with the on-duty group): `usergroups.list` and
+   * `users.list` are Tier 2, counted per app and workspace across every role. None: not limited here.
+   */
+  tier2?: RequestBudget;
 }
 
 /** Fields of a Slack user object that the lookup reads. */
@@ -53,10 +59,14 @@ interface SlackUser {
 const SLACKBOT_ID = 'USLACKBOT';
 const USERS_LIST_PAGE = 200;
 
-/** One Slack call, classified, and tried again quickly on a passing failure (reads only: all idempotent). */
-function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
+/**
+ * One Slack call, classified, and tried again quickly on a passing failure (reads only: all idempotent); each try
+ * first takes its turn from `budget` when the method is rate-limited per workspace (Tier 2).
+ */
+function slackCall<T>(method: string, call: () => Promise<T>, budget?: RequestBudget): Promise<T> {
   return retryTransient(
     async () => {
+      await budget?.take(activityCancellationSignal());
       try {
         return await call();
       } catch (err) {
@@ -68,7 +78,7 @@ function slackCall<T>(method: string, call: () => Promise<T>): Promise<T> {
 }
 
 /** Slack's steps (`lookupMembers`, which the prepare activity also runs) and its activities. */
-export function createSlackService({ slack, concurrency = 8, usersInfoMax = 40 }: SlackDeps) {
+export function createSlackService({ slack, concurrency = 8, usersInfoMax = 40, tier2 }: SlackDeps) {
   async function usersByInfo(ids: readonly string[]): Promise<SlackUser[]> {
     const users = await mapBounded(ids, concurrency, (id) =>
       slackCall('users.info', async () => {
@@ -91,8 +101,10 @@ export function createSlackService({ slack, concurrency = 8, usersInfoMax = 40 }
     let cursor: string | undefined;
     do {
       const after = cursor;
-      const page = await slackCall('users.list', () =>
-        slack.users.list({ limit: USERS_LIST_PAGE, ...(after ? { cursor: after } : {}) }),
+      const page = await slackCall(
+        'users.list',
+        () => slack.users.list({ limit: USERS_LIST_PAGE, ...(after ? { cursor: after } : {}) }),
+        tier2,
       );
       for (const user of (page.members ?? []) as SlackUser[]) {
         if (user.id && wanted.delete(user.id)) found.push(user);
@@ -115,7 +127,8 @@ export function createSlackService({ slack, concurrency = 8, usersInfoMax = 40 }
     if (!handle) throw nonRetryable(FailureType.InvalidInput, 'A Slack user group handle is required.');
 
     const groups =
-      (await slackCall('usergroups.list', () => slack.usergroups.list({ include_users: true }))).usergroups ?? [];
+      (await slackCall('usergroups.list', () => slack.usergroups.list({ include_users: true }), tier2)).usergroups ??
+      [];
     const group = groups.find((candidate) => candidate.handle === handle);
     if (!group) {
       const handles = groups.map((candidate) => candidate.handle).filter((h): h is string => Boolean(h));

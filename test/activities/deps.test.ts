@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildActivityDeps, createActivities, FailureType } from '../../src/activities';
+import { DEFAULT_SETTINGS } from '../../src/domain/config';
+import type { ServiceState } from '../../src/domain/services';
 import type { Env } from '../../src/secrets';
 import { startFakeCalendar, type FakeCalendarServer } from '../../src/sandbox/calendar';
 import { startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
@@ -116,12 +119,85 @@ describe('buildActivityDeps + createActivities: real clients from the environmen
       testSettings(),
     );
     assert.equal(deps.slack.slackApiUrl, 'https://slack.com/api/');
-    assert.equal(deps.geekbot.apiUrl, 'https://api.geekbot.com');
-    assert.equal(deps.calendar.calendarId, calendar.calendarId);
-    assert.equal(deps.calendar.serviceAccountEmail, account.key.client_email);
+    assert.equal(deps.geekbot?.apiUrl, 'https://api.geekbot.com');
+    assert.equal(deps.calendar?.calendarId, calendar.calendarId);
+    assert.equal(deps.calendar?.serviceAccountEmail, account.key.client_email);
   });
 
-  it('a missing secret stops the worker before it starts, naming the variable', async () => {
-    await assert.rejects(buildActivityDeps({ ...env, GEEKBOT_API_KEY: undefined }, testSettings()), /GEEKBOT_API_KEY/);
+  it('with only Slack configured, Geekbot and the calendar are off and their activities say so', async () => {
+    const slackOnly: Env = {
+      TEAM_ROLES_SECRETS_DIR: env.TEAM_ROLES_SECRETS_DIR,
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_API_URL: slack.url,
+    };
+    const deps = await buildActivityDeps(slackOnly, testSettings({ standupManager: null }));
+    assert.equal(deps.geekbot, null);
+    assert.equal(deps.calendar, null);
+    assert.deepEqual(
+      Object.fromEntries(
+        Object.entries(deps.services).map(([name, state]: [string, ServiceState]) => [name, state.on]),
+      ),
+      {
+        slackMembers: true,
+        geekbot: false,
+        slackMessages: false,
+        onDutyGroup: false,
+        calendar: false,
+      },
+    );
+    const activities = createActivities(deps);
+    const { env: activityEnv } = activityEnvironment();
+    assert.equal((await runActivity(activityEnv, activities.lookupMembers, 'support-triagers')).length, 2);
+    const off = [
+      () =>
+        runActivity(activityEnv, activities.upsertStandup, { role: 'support-triager', incoming: MANAGER, buddy: null }),
+      () => runActivity(activityEnv, activities.ensureCalendarTurns, { role: 'support-triager', turns: [] }),
+      () => runActivity(activityEnv, activities.listCalendarEvents, { role: 'support-triager', from: '2025-01-01' }),
+      () => runActivity(activityEnv, activities.deleteCalendarEvents, { role: 'support-triager', from: '2025-01-01' }),
+    ];
+    for (const call of off) {
+      const failure = await expectFailure(call(), { type: FailureType.ServiceOff, nonRetryable: true });
+      assert.match(failure.message, /(Geekbot|the calendar) is off on this worker \(no (GEEKBOT_API_KEY|CALENDAR_ID)/);
+    }
+    assert.equal(geekbot.requests.length, 0);
+    assert.equal(calendar.requests.length, 0);
+  });
+
+  it('a missing secret stops the worker before it starts, naming the variable and why the service is on', async () => {
+    await assert.rejects(
+      buildActivityDeps({ ...env, GEEKBOT_API_KEY: undefined }, testSettings()),
+      /GEEKBOT_API_KEY.*\(Geekbot is on: standupManager is set\)/s,
+    );
+  });
+
+  it('the member lookup and the on-duty group take from one Slack Tier 2 budget', async () => {
+    const triager = DEFAULT_SETTINGS.roles['support-triager']!;
+    const settings = testSettings({
+      roles: { ...DEFAULT_SETTINGS.roles, 'support-triager': { ...triager, onDutyUsergroup: 'triager-on-duty' } },
+    });
+    const deps = await buildActivityDeps(env, settings);
+    const activities = createActivities({ ...deps, limits: { slackTier2PerMinute: 2 } });
+    const { env: activityEnv } = activityEnvironment();
+    await runActivity(activityEnv, activities.lookupMembers, 'support-triagers');
+    await runActivity(activityEnv, activities.lookupMembers, 'support-triagers');
+    const lists = () => slack.calls().filter((method) => method === 'usergroups.list').length;
+    assert.equal(lists(), 2);
+    // The budget is spent for this minute: the group's first call (a usergroups.list) waits, and so would Slack.
+    const sync = runActivity(activityEnv, activities.syncOnDutyGroup, {
+      role: 'support-triager',
+      members: [{ id: 'U0ALICE', name: 'alice' }],
+    });
+    const settled = await Promise.race([
+      sync.then(
+        () => 'done',
+        () => 'failed',
+      ),
+      sleep(500).then(() => 'waiting'),
+    ]);
+    assert.equal(settled, 'waiting');
+    assert.equal(lists(), 2);
+    activityEnv.cancel();
+    await assert.rejects(sync);
+    assert.equal(lists(), 2);
   });
 });

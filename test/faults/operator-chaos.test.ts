@@ -101,7 +101,7 @@ describe('faults: operator chaos, signals and updates between and during handove
         ...(await buildActivityDeps(sandbox.env, settings)),
         // The worker's per-minute calendar budget (activities/request-budget.ts) is Google's quota, not what this
         // scenario is about: at the default 500 a burst of handovers made every workflow wait ~40 s for it.
-        limits: { calendarRequestsPerMinute: 100_000 },
+        limits: { calendarRequestsPerMinute: 100_000, slackTier2PerMinute: 100_000 },
       }),
     });
   });

@@ -36,9 +36,18 @@ export function testSettings(overlay: SettingsOverlay = {}): Settings {
   return parseSettings(mergeSettings({ ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER }, overlay));
 }
 
-/** The worker's activity dependencies as production builds them from the sandbox's environment, on the test clock. */
+/**
+ * The worker's activity dependencies as production builds them from the sandbox's environment, on the test clock.
+ * Slack's Tier 2 budget (20 calls a minute, every member lookup and on-duty group change) counts real minutes, while
+ * the tests squeeze weeks of handovers into seconds (time skipping, fast clocks): a year of them would wait minutes
+ * for a limit no workspace ever sees at that pace. It is lifted here; test/activities/deps.test.ts tests its sharing.
+ */
 export async function testActivityDeps(sandbox: Sandbox, settings: Settings): Promise<ActivityDeps> {
-  return { ...(await buildActivityDeps(sandbox.env, settings)), testClockShiftMs: TEST_CLOCK_SHIFT_MS };
+  return {
+    ...(await buildActivityDeps(sandbox.env, settings)),
+    testClockShiftMs: TEST_CLOCK_SHIFT_MS,
+    limits: { slackTier2PerMinute: 100_000 },
+  };
 }
 
 export interface RoleBed {

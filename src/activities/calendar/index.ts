@@ -33,16 +33,28 @@ export interface CalendarDeps {
    */
   concurrency?: number;
   /**
-   * Requests started per minute at most, across every role on this worker (they all act as one service account).
-   * Google's per-user quota is 600 per minute in a sliding window; the default 500 leaves room for the CLI's jobs.
+   * The worker's per-minute request budget (`calendarRequestBudget`), shared by every Calendar request of the worker:
+   * every role, and the absences' reads, act as one service account with one quota.
    */
-  requestsPerMinute?: number;
+  budget: RequestBudget;
+}
+
+/** Google's per-user quota is 600 requests per minute in a sliding window; the default 500 leaves room for the CLI's jobs. */
+export const CALENDAR_REQUESTS_PER_MINUTE = 500;
+
+/** One budget for a worker's Calendar requests (the calendar service's and the absences service's). */
+export function calendarRequestBudget(requestsPerMinute = CALENDAR_REQUESTS_PER_MINUTE): RequestBudget {
+  return new RequestBudget({
+    limit: requestsPerMinute,
+    windowMs: 60_000,
+    onWait: () => countRateLimitWait('calendar', 'budget'),
+  });
 }
 
 /**
  * The calendar's steps and activities. `readTurnEvents` and `ensureTurns` are the two halves of `ensureCalendarTurns`
- * (one list, then the writes), apart so the prepare activity can list while Slack answers. Build it once per worker:
- * its request budget is the worker's.
+ * (one list, then the writes), apart so the prepare activity can list while Slack answers. Build it once per worker,
+ * with the worker's request budget.
  */
 export function createCalendarService({
   settings,
@@ -50,17 +62,13 @@ export function createCalendarService({
   calendarId,
   serviceAccountEmail,
   concurrency = 10,
-  requestsPerMinute = 500,
+  budget,
 }: CalendarDeps) {
   const calendar = calendarRequests({
     settings,
     api,
     identity: { calendarId, serviceAccountEmail },
-    budget: new RequestBudget({
-      limit: requestsPerMinute,
-      windowMs: 60_000,
-      onWait: () => countRateLimitWait('calendar', 'budget'),
-    }),
+    budget,
     concurrency,
   });
   const steps = {
@@ -89,7 +97,10 @@ export function createCalendarService({
   return { ...steps, activities };
 }
 
-/** The calendar's activities alone (tests and the benchmark). */
-export function createCalendarActivities(deps: CalendarDeps) {
-  return createCalendarService(deps).activities;
+/** The calendar's activities alone, with a budget of their own unless given one (tests and the benchmark). */
+export function createCalendarActivities({
+  budget,
+  ...deps
+}: Omit<CalendarDeps, 'budget'> & { budget?: RequestBudget }) {
+  return createCalendarService({ ...deps, budget: budget ?? calendarRequestBudget() }).activities;
 }
