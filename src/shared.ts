@@ -81,8 +81,11 @@ export interface RoleStateView {
 export interface RoleWorkflowState {
   rotation: RotationState;
   standupId: number | null;
-  /** Key and member of the prepare step already done, so a re-trigger does not repeat it. */
-  prepared: { key: string; memberId: string; buddyId: string | null } | null;
+  /**
+   * Key and member of the prepare step already done, so a re-trigger does not repeat it; `turns` fingerprints the
+   * calendar's turns it wrote (domain/notice.ts `turnsFingerprint`; absent in runs from before that).
+   */
+  prepared: { key: string; memberId: string; buddyId: string | null; turns?: string } | null;
   nextHandoverAt: string | null;
   warnings: string[];
   lastError: string | null;

@@ -13,7 +13,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Settings } from '../domain/config';
 import { roleServices, type ServicePlan } from '../domain/services';
-import { calendarTurns, handoverNotice } from '../domain/notice';
+import { calendarTurns, handoverNotice, turnsFingerprint } from '../domain/notice';
 import { refreshMembers, type RotationState } from '../domain/rotation';
 import type { IsoDate, Member, Turn } from '../domain/types';
 import type { EnsureTurnsResult, TurnEvents } from './calendar';
@@ -41,6 +41,8 @@ export interface PrepareHandoverResult {
   named: { memberId: string; buddyId: string | null } | null;
   standupId: number | null;
   calendar: EnsureTurnsResult | null;
+  /** The fingerprint of the turns the calendar was given (`turnsFingerprint`), written or not. */
+  turns?: string;
   /** Failures no retry can fix (bad token, missing permission...), one sentence each; empty when all was done. */
   failures: string[];
 }
@@ -162,6 +164,7 @@ export function createPrepareService(deps: PrepareDeps) {
       named,
       standupId: standup.status === 'fulfilled' && standup.value ? standup.value.standupId : input.standupId,
       calendar: calendar.status === 'fulfilled' ? calendar.value : null,
+      turns: turnsFingerprint(turns),
       failures,
     };
   }

@@ -33,6 +33,21 @@ export function calendarTurns(role: RoleSchedule, rotation: RotationState, date:
 }
 
 /**
+ * A short fingerprint of the turns the calendar was written with (FNV-1a over each turn's start, end and member), so
+ * the workflow can tell that an operator change moved a later turn after the notice went out, and write them again.
+ */
+export function turnsFingerprint(turns: readonly Turn[]): string {
+  let hash = 0x811c9dc5;
+  for (const turn of turns) {
+    for (const char of `${turn.start}/${turn.end}=${turn.member.id};`) {
+      hash ^= char.charCodeAt(0);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+  }
+  return `${turns.length}:${hash.toString(16).padStart(8, '0')}`;
+}
+
+/**
  * The rotation as the prepare activity needs it: the history cut to the turns still running at `date` (the
  * rest only grows the activity's input in the workflow history).
  */

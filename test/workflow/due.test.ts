@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
 import { sortMembers } from '../../src/domain/members';
-import { initialState, upcomingMember } from '../../src/domain/rotation';
+import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../src/domain/notice';
+import { initialState, planFromState, skip, upcomingMember } from '../../src/domain/rotation';
 import { handoverKey } from '../../src/domain/schedule';
 import { DEMO_TEAM } from '../../src/sandbox/sandbox';
 import type { RoleRuntimeConfig, RoleWorkflowState } from '../../src/shared';
@@ -93,5 +94,24 @@ describe('role workflow: what is due (due.ts)', () => {
       wakeAt: retryAt,
     });
     assert.equal(nextDue(moment({ now: retryAt, prepareRetryAt: retryAt })).step, 'prepare');
+  });
+
+  it('prepares again when a later turn moved after the notice went out, not when nothing did', () => {
+    const date = '2027-03-03';
+    const count = calendarTurnCount(config.role, config.calendarHorizonMonths);
+    const at = moment({ now: noticeAt, prepared: true });
+    const { state } = at;
+    state.prepared!.turns = turnsFingerprint(calendarTurns(config.role, state.rotation, date, count));
+    assert.equal(nextDue(at).step, 'rest');
+
+    // Skip the member of the tenth turn: the notice still names the same person, but the calendar is out of date.
+    const tenth = planFromState(config.role, state.rotation, date, 10)[9]!;
+    state.rotation = skip(state.rotation, { member: tenth.member.id, from: tenth.start }, date);
+    assert.equal(upcomingMember(state.rotation, date).member.id, state.prepared!.memberId);
+    assert.equal(nextDue(at).step, 'prepare');
+
+    // Runs from before the fingerprint compare the notice only.
+    delete state.prepared!.turns;
+    assert.equal(nextDue(at).step, 'rest');
   });
 });

@@ -3,6 +3,7 @@
  * an input; no Temporal import), so adding a step to the product is one more case here and one more method in
  * steps.ts, and test/workflow/due.test.ts checks the order without a server.
  */
+import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../domain/notice';
 import { upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
 import type { IsoDate } from '../../domain/types';
@@ -53,13 +54,21 @@ export function pendingHandover(config: RoleRuntimeConfig, state: RoleWorkflowSt
   return { date, at, key: handoverKey(state.rotation.role, date) };
 }
 
-/** Whether the notice for `key` went out and still names who the rotation would name now. */
-export function isPrepared(state: RoleWorkflowState, date: IsoDate, key: string): boolean {
-  if (state.prepared?.key !== key) return false;
+/**
+ * Whether the notice for `key` went out and still names who the rotation would name now, and (when the prepare step
+ * recorded them) the calendar still holds the turns the rotation would plan now: an operator change that moved a
+ * later turn since is written again.
+ */
+export function isPrepared(config: RoleRuntimeConfig, state: RoleWorkflowState, date: IsoDate, key: string): boolean {
+  const { prepared, rotation } = state;
+  if (prepared?.key !== key) return false;
   try {
-    const next = upcomingMember(state.rotation, date).member;
-    const buddy = state.rotation.slots === 2 ? state.rotation.incoming : null;
-    return state.prepared.memberId === next.id && state.prepared.buddyId === (buddy?.id ?? null);
+    const next = upcomingMember(rotation, date).member;
+    const buddy = rotation.slots === 2 ? rotation.incoming : null;
+    if (prepared.memberId !== next.id || prepared.buddyId !== (buddy?.id ?? null)) return false;
+    if (prepared.turns === undefined) return true;
+    const count = calendarTurnCount(config.role, config.calendarHorizonMonths);
+    return prepared.turns === turnsFingerprint(calendarTurns(config.role, rotation, date, count));
   } catch {
     return true; // no members: nothing to prepare
   }
@@ -77,7 +86,7 @@ export function nextDue(moment: Moment): Due {
   if (state.rotation.paused) {
     if (now >= handoverAt) return { step: 'pass-paused-handover', pending };
   } else {
-    if (now >= prepareAt && now >= moment.prepareRetryAt && !isPrepared(state, pending.date, pending.key)) {
+    if (now >= prepareAt && now >= moment.prepareRetryAt && !isPrepared(config, state, pending.date, pending.key)) {
       return { step: 'prepare', pending };
     }
     if (mode === 'timer' && now >= handoverAt) return { step: 'handover', pending };

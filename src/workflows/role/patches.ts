@@ -35,4 +35,12 @@ export const patches = {
    * Introduced 2026-11-29 (a62ef12); deprecable one run length later.
    */
   noHandoverWhenPausedDuringPrepare: (): boolean => patched('no-handover-when-paused-during-prepare'),
+
+  /**
+   * The prepare step records a fingerprint of the calendar's turns, and runs again when an operator change moves a
+   * later turn after the notice went out (a pause during the notice, then a skip further on); older runs compared
+   * only the member the notice names, so the calendar waited for the next handover's notice to be repaired.
+   * Introduced 2026-12-02; deprecable one run length later.
+   */
+  reprepareWhenTurnsMove: (): boolean => patched('reprepare-when-turns-move'),
 };

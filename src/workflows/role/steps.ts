@@ -89,6 +89,7 @@ export class Steps {
       // The handover's `isPrepared` finds the rotation changed meanwhile and prepares again.
     }
     state.prepared = { key, ...result.named };
+    if (result.turns !== undefined && patches.reprepareWhenTurnsMove()) state.prepared.turns = result.turns;
     if (state.lastError?.startsWith('prepare')) state.lastError = null;
     log.info('prepared handover', { key, next: result.named.memberId });
     return true;
@@ -155,7 +156,7 @@ export class Steps {
   private async prepareUntilNoticeMatches(date: IsoDate, key: string, followingAt: Date): Promise<boolean> {
     const { rotation } = this;
     let prepared = false;
-    while (!isPrepared(rotation.state, date, key) && rotation.now() < followingAt.getTime()) {
+    while (!isPrepared(rotation.config, rotation.state, date, key) && rotation.now() < followingAt.getTime()) {
       prepared = true;
       if (!(await this.prepare({ date, key })) || !patches.reprepareUntilNoticeMatches()) break;
     }
