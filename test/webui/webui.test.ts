@@ -133,6 +133,24 @@ describe('Temporal Web UI shows the rotation (real browser)', function () {
     await framesTextOnceItShows(page, ['List the members of the Slack user group support-triagers']);
   });
 
+  it('says on its timer what the rotation waits for, and on each activity what it does', async () => {
+    // The history first (what any dashboard reads), then the page.
+    const { events } = await env.client.workflow.getHandle('team-roles/support-triager').fetchHistory();
+    const summaries = (events ?? []).flatMap((event) => {
+      const data = event.userMetadata?.summary?.data;
+      return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as string] : [];
+    });
+    const timer = summaries.find((text) => text.startsWith('until the notice for '));
+    assert.ok(timer, `a timer says what it waits for; the summaries are ${JSON.stringify(summaries)}`);
+    assert.ok(summaries.includes('read the Slack group support-triagers'), JSON.stringify(summaries));
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${uiUrl}/namespaces/default/workflows`);
+    await page.getByText('team-roles/support-triager').first().click();
+    await framesTextOnceItShows(page, [timer, 'read the Slack group support-triagers']);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'webui-timer-summary.png'), fullPage: true });
+  });
+
   it('shows the search attributes, and a dashboard query by TeamRole finds the rotation', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(`${uiUrl}/namespaces/default/workflows`);

@@ -52,12 +52,18 @@ function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: bool
 
 describe('role workflow: what is due (due.ts)', () => {
   it('rests until the notice, then prepares, then rests until the handover and hands over', () => {
-    assert.deepEqual(nextDue(moment()), { step: 'rest', now: noticeAt - HOUR, wakeAt: noticeAt });
+    assert.deepEqual(nextDue(moment()), {
+      step: 'rest',
+      now: noticeAt - HOUR,
+      wakeAt: noticeAt,
+      until: 'until the notice for Wed 3 Mar',
+    });
     assert.equal(nextDue(moment({ now: noticeAt })).step, 'prepare');
     assert.deepEqual(nextDue(moment({ now: noticeAt, prepared: true })), {
       step: 'rest',
       now: noticeAt,
       wakeAt: handoverAt,
+      until: 'until the handover on Wed 3 Mar',
     });
     assert.equal(nextDue(moment({ now: handoverAt, prepared: true })).step, 'handover');
   });
@@ -74,6 +80,7 @@ describe('role workflow: what is due (due.ts)', () => {
       step: 'rest',
       now: handoverAt,
       wakeAt: undefined,
+      until: 'until the schedule asks for the handover of Wed 3 Mar',
     });
   });
 
@@ -82,6 +89,7 @@ describe('role workflow: what is due (due.ts)', () => {
       step: 'rest',
       now: noticeAt,
       wakeAt: handoverAt,
+      until: 'until the handover time of Wed 3 Mar (paused: it passes)',
     });
     assert.equal(nextDue(moment({ paused: true, now: handoverAt })).step, 'pass-paused-handover');
   });
@@ -92,6 +100,7 @@ describe('role workflow: what is due (due.ts)', () => {
       step: 'rest',
       now: noticeAt,
       wakeAt: retryAt,
+      until: 'until the notice for Wed 3 Mar is tried again',
     });
     assert.equal(nextDue(moment({ now: retryAt, prepareRetryAt: retryAt })).step, 'prepare');
   });

@@ -6,6 +6,7 @@
 import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../domain/notice';
 import { upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
+import { formatDay } from '../../domain/templates';
 import type { IsoDate } from '../../domain/types';
 import type { HandoverMode, RoleRuntimeConfig, RoleWorkflowState } from '../../shared';
 
@@ -27,8 +28,11 @@ export type Due =
   | { step: 'prepare'; pending: PendingHandover }
   /** The handover time came (the workflow's own timer; in schedule mode the schedule asks instead). */
   | { step: 'handover'; pending: PendingHandover }
-  /** Nothing is due: sleep until `wakeAt` (undefined: until a message comes), as measured from `now`. */
-  | { step: 'rest'; now: number; wakeAt: number | undefined };
+  /**
+   * Nothing is due: sleep until `wakeAt` (undefined: until a message comes), as measured from `now`; `until` says
+   * what the timer waits for (its summary in the Web UI).
+   */
+  | { step: 'rest'; now: number; wakeAt: number | undefined; until: string };
 
 /** What the decision reads: the state, and what this run keeps outside it. */
 export interface Moment {
@@ -91,7 +95,19 @@ export function nextDue(moment: Moment): Due {
     }
     if (mode === 'timer' && now >= handoverAt) return { step: 'handover', pending };
   }
-  return { step: 'rest', now, wakeAt: wakeTime(moment, Math.max(prepareAt, moment.prepareRetryAt), handoverAt) };
+  const wakeAt = wakeTime(moment, Math.max(prepareAt, moment.prepareRetryAt), handoverAt);
+  return { step: 'rest', now, wakeAt, until: restingUntil(moment, pending.date, wakeAt, handoverAt) };
+}
+
+/** What a rest waits for, as the Web UI shows on its timer: "until the notice for Wed 9 Dec". */
+function restingUntil(moment: Moment, date: IsoDate, wakeAt: number | undefined, handoverAt: number): string {
+  const day = formatDay(date);
+  if (wakeAt === undefined) return `until the schedule asks for the handover of ${day}`;
+  if (moment.state.rotation.paused) return `until the handover time of ${day} (paused: it passes)`;
+  if (wakeAt === handoverAt) return `until the handover on ${day}`;
+  return wakeAt === moment.prepareRetryAt
+    ? `until the notice for ${day} is tried again`
+    : `until the notice for ${day}`;
 }
 
 /** Paused: the handover time (to pass it). Else the notice time, then the handover time (none in schedule mode). */

@@ -126,10 +126,10 @@ export class Rotation {
   }
 
   /** Sleeps until `wakeAt`, or until a message wakes the rotation. */
-  async rest({ now, wakeAt }: Extract<Due, { step: 'rest' }>): Promise<void> {
+  async rest({ now, wakeAt, until }: Extract<Due, { step: 'rest' }>): Promise<void> {
     this.inbox.wake = false;
     if (wakeAt === undefined) await condition(() => this.inbox.wake);
-    else await condition(() => this.inbox.wake, realDuration(this.state.clock, wakeAt - now));
+    else await condition(() => this.inbox.wake, realDuration(this.state.clock, wakeAt - now), { summary: until });
   }
 
   /** Continue as new after this many handovers, or when Temporal suggests it (a long history). */

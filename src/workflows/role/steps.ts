@@ -7,6 +7,7 @@ import type { PrepareHandoverResult } from '../../activities';
 import { anchorClock, clockNow } from '../../domain/clock';
 import { decideHandover, goesToNotice, type HandoverDecision, type HandoverRules } from '../../domain/handover';
 import { findMember } from '../../domain/members';
+import { formatDay } from '../../domain/templates';
 import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../../domain/notice';
 import { initialState, refreshMembers } from '../../domain/rotation';
 import {
@@ -49,7 +50,8 @@ export class Steps {
   /** An operator asked to read the Slack group again. */
   async refresh(): Promise<void> {
     try {
-      this.applyLookup({ members: await lookupMembers(this.role.usergroup) });
+      const summary = `read the Slack group ${this.role.usergroup} again (an operator asked)`;
+      this.applyLookup({ members: await lookupMembers.executeWithOptions({ summary }, [this.role.usergroup]) });
     } catch (err) {
       this.applyLookup({ error: err });
     }
@@ -183,13 +185,15 @@ export class Steps {
   private async callPrepare(date: IsoDate): Promise<PrepareHandoverResult | { failed: string }> {
     const { input, config, state } = this.rotation;
     try {
-      return await prepareHandover({
-        role: input.role,
-        date,
-        rotation: rotationForPrepare(state.rotation, date),
-        standupId: state.standupId,
-        turnCount: calendarTurnCount(config.role, config.calendarHorizonMonths),
-      });
+      return await prepareHandover.executeWithOptions({ summary: `notice and calendar for ${formatDay(date)}` }, [
+        {
+          role: input.role,
+          date,
+          rotation: rotationForPrepare(state.rotation, date),
+          standupId: state.standupId,
+          turnCount: calendarTurnCount(config.role, config.calendarHorizonMonths),
+        },
+      ]);
     } catch (err) {
       return { failed: describeFailure(err) };
     }
@@ -225,7 +229,8 @@ export class Steps {
 
 /** A new rotation: the Slack group, and whoever the input names as serving now. */
 async function startingState(input: RoleWorkflowInput, config: RoleRuntimeConfig): Promise<RoleWorkflowState> {
-  const members = await lookupMembers(config.role.usergroup);
+  const { usergroup } = config.role;
+  const members = await lookupMembers.executeWithOptions({ summary: `read the Slack group ${usergroup}` }, [usergroup]);
   const resolve = (ref: string | Member | null | undefined): Member | null => {
     if (ref === null || ref === undefined || ref === '') return null;
     if (typeof ref !== 'string') return ref;
