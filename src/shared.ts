@@ -76,6 +76,8 @@ export interface RoleStateView {
   lastError: string | null;
   /** How many times faster than real time the rotation runs: 1, or more in the sandbox's fast mode (absent: 1). */
   timeScale?: number;
+  /** Which outside services the worker that started this run had on (`planServices`); absent in older runs. */
+  services?: ServicePlan;
 }
 
 /** What a role workflow carries across continue-as-new. */
