@@ -151,7 +151,10 @@ export class Steps {
     rotation.onDutySetFor = serving.map((member) => member.id);
     if (!patches.announceHandover()) return;
     try {
-      const result = await syncOnDutyGroup({ role: rotation.input.role, members: serving });
+      const summary = `set the on-duty group @${this.role.onDutyUsergroup} to who serves now`;
+      const result = await syncOnDutyGroup.executeWithOptions({ summary }, [
+        { role: rotation.input.role, members: serving },
+      ]);
       if (result.warning) rotation.warn(result.warning);
     } catch (err) {
       rotation.warn(`on-duty group @${this.role.onDutyUsergroup} not set: ${describeFailure(err)}`);
@@ -170,7 +173,10 @@ export class Steps {
     const serving = servingMembers(rotation.state.rotation);
     if (role.onDutyUsergroup) rotation.onDutySetFor = serving.map((member) => member.id);
     try {
-      const result = await announceHandover({ role: rotation.input.role, facts: messageFacts(before, date), serving });
+      const summary = `tell the handover of ${formatDay(date)} in Slack`;
+      const result = await announceHandover.executeWithOptions({ summary }, [
+        { role: rotation.input.role, facts: messageFacts(before, date), serving },
+      ]);
       for (const warning of result.warnings) rotation.warn(warning);
     } catch (err) {
       rotation.warn(`handover ${key} not told in Slack: ${describeFailure(err)}`);
