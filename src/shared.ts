@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Member, RoleConfig, Turn } from './domain';
 import type { ClockAnchor } from './domain/clock';
 import type { RotationState } from './domain/rotation';
+import type { ServicePlan } from './domain/services';
 
 export const TASK_QUEUE = 'team-roles';
 
@@ -75,6 +76,8 @@ export interface RoleStateView {
   lastError: string | null;
   /** How many times faster than real time the rotation runs: 1, or more in the sandbox's fast mode (absent: 1). */
   timeScale?: number;
+  /** Which outside services the worker that started this run had on (`planServices`); absent in older runs. */
+  services?: ServicePlan;
 }
 
 /** What a role workflow carries across continue-as-new. */
@@ -119,6 +122,11 @@ export interface RoleRuntimeConfig {
   standupManager?: Member | null;
   /** Tests only: a new rotation's clock starts this far from the real time (domain/clock.ts). Absent: 0. */
   testClockShiftMs?: number;
+  /**
+   * Which outside services the worker that started this run had on, and why (`planServices`): what `team-roles
+   * status` shows. Absent in runs started before it was recorded.
+   */
+  services?: ServicePlan;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');

@@ -12,6 +12,7 @@
  */
 import { createAbsenceService } from './absences';
 import { createAckService } from './acknowledgements';
+import { createAnnounceService } from './announce';
 import { calendarRequestBudget, createCalendarService } from './calendar';
 import type { ActivityDeps } from './deps';
 import { serviceOff } from './errors';
@@ -69,11 +70,12 @@ export function createActivities(deps: ActivityDeps) {
     messages,
   });
   return {
-    ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs }).activities,
+    ...createSettingsService({ settings, services, testClockShiftMs: deps.testClockShiftMs }).activities,
     ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
     ...slack.activities,
     ...messages.activities,
     ...onDuty.activities,
+    ...createAnnounceService({ messages, onDuty }).activities,
     ...(geekbot?.activities ?? serviceOff<GeekbotActivities>({ upsertStandup: true }, 'Geekbot', services.geekbot.why)),
     ...(calendar?.activities ??
       serviceOff<CalendarActivities>(
@@ -93,5 +95,6 @@ export type { ActivityDeps } from './deps';
 export type { RoleEvent, EnsureTurnsResult, DeleteEventsResult } from './calendar';
 export type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
 export type { PrepareHandoverInput, PrepareHandoverResult } from './prepare';
+export type { AnnounceHandoverInput, AnnounceHandoverResult } from './announce';
 export { FailureType } from './errors';
 export { buildActivityDeps } from './deps';

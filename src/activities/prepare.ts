@@ -1,18 +1,23 @@
 /**
  * The prepare step in one activity: read the Slack group, decide who the notice names (with the same pure
- * functions the workflow uses), then point the Geekbot standup at them and top the calendar up, both at once (each
- * only when its service is on for the worker: `roleServices`).
- * The standup and the calendar are read while Slack answers (reads only: nothing is written before the member is
- * known), so the writes follow the Slack answer directly: three round trips in a row instead of four.
+ * functions the workflow uses), then, all at once, point the Geekbot standup at them, top the calendar up and post
+ * the notice in Slack (the channel's post, a DM to the incoming member and one to the buddy), each only when its
+ * service is on for the role (`roleServices`).
+ * The standup, the calendar and the messages are read while Slack answers the lookup (reads only: nothing is written
+ * before the member is known; the messages' DMs are opened and their idempotency keys searched for the member the
+ * rotation names already), so the writes follow the Slack answer directly: three round trips in a row, with or
+ * without the messages.
  *
  * One activity rather than three saves a workflow task and two activity dispatches between the Slack answer and
  * the Geekbot and Calendar calls (see BENCHMARKS.md), and keeps the year's turns out of the workflow history: the
  * activity works them out from the rotation. The workflow stays the judge: it applies the members returned here to
- * its own state and prepares again if the notice no longer matches (an operator change in the meantime).
+ * its own state and prepares again if the notice no longer matches (an operator change in the meantime). A retry
+ * posts nothing twice: every message is looked for by its key before it is posted (src/activities/slack-messages.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { Settings } from '../domain/config';
 import { roleServices, type ServicePlan } from '../domain/services';
+import { messageFacts, type MessageFacts } from '../domain/messages';
 import { calendarTurns, handoverNotice, turnsFingerprint } from '../domain/notice';
 import { refreshMembers, type RotationState } from '../domain/rotation';
 import type { IsoDate, Member, Turn } from '../domain/types';
@@ -79,6 +84,15 @@ function write<A, W>(primed: PromiseSettledResult<((arg: A) => Promise<W>) | nul
   return primed.value ? primed.value(arg) : Promise.resolve(null);
 }
 
+/** The messages' facts for the rotation as given, or null when it names nobody (an empty rotation). */
+function factsOrNull(rotation: RotationState, date: IsoDate): MessageFacts | null {
+  try {
+    return messageFacts(rotation, date);
+  } catch {
+    return null;
+  }
+}
+
 /** A failure Temporal should retry (the whole step: every call in it is idempotent). */
 function isRetryable(err: unknown): boolean {
   return !(err instanceof ApplicationFailure && err.nonRetryable);
@@ -105,8 +119,12 @@ export function createPrepareService(deps: PrepareDeps) {
     const on = roleServices(deps.services, role);
     const standupSteps = on.standup ? deps.standup : null;
     const calendarSteps = on.calendar ? deps.calendar : null;
+    const messages = on.slackMessages ? deps.messages : null;
+    // The messages are read for the members the rotation names now (the DMs opened, the keys searched); a read the
+    // lookup makes stale (it names someone else) is made again at the write.
+    const expected = messages ? factsOrNull(input.rotation, date) : null;
     // Each read of a service that is on resolves to its write, primed with what was read; off, to null.
-    const [lookup, standupWrite, calendarWrite] = await Promise.allSettled([
+    const [lookup, standupWrite, calendarWrite, messagesWrite] = await Promise.allSettled([
       deps.lookupMembers(role.usergroup),
       standupSteps
         ?.findStandup(input.role, input.standupId)
@@ -114,8 +132,12 @@ export function createPrepareService(deps: PrepareDeps) {
       calendarSteps
         ?.readTurnEvents(input.role, from)
         .then((events) => (turns: Turn[]) => calendarSteps.ensureTurns({ role: input.role, turns }, events)) ?? null,
+      messages &&
+        (expected ? messages.readMessages(input.role, 'notice', expected) : Promise.resolve(null)).then(
+          (reads) => (facts: MessageFacts) => messages.sendMessages(input.role, 'notice', facts, reads),
+        ),
     ]);
-    for (const outcome of [lookup, standupWrite, calendarWrite]) {
+    for (const outcome of [lookup, standupWrite, calendarWrite, messagesWrite]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     let members: Member[] | null = null;
@@ -149,13 +171,21 @@ export function createPrepareService(deps: PrepareDeps) {
     }
 
     const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
-    const [standup, calendar] = await Promise.allSettled([write(standupWrite, notify), write(calendarWrite, turns)]);
-    for (const outcome of [standup, calendar]) {
+    const facts = messageFacts(rotation, date);
+    const [standup, calendar, sent] = await Promise.allSettled([
+      write(standupWrite, notify),
+      write(calendarWrite, turns),
+      write(messagesWrite, facts),
+    ]);
+    for (const outcome of [standup, calendar, sent]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     const failures: string[] = [];
     if (standup.status === 'rejected') failures.push(`standup: ${message(standup.reason)}`);
     if (calendar.status === 'rejected') failures.push(`calendar: ${message(calendar.reason)}`);
+    // The messages service already says "slack: …" for each message no retry can send; the others went out.
+    if (sent.status === 'rejected') failures.push(`slack: ${message(sent.reason)}`);
+    else if (sent.value) failures.push(...sent.value.failures);
     const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
     activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
     return {

@@ -1,18 +1,22 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ConfigError, getRole, roleTimeZone, type Settings } from '../domain/config';
+import type { ServicePlan } from '../domain/services';
 import type { RoleRuntimeConfig } from '../shared';
 
 /**
  * The role's configuration as the worker loaded it. A local activity, so the workflow records it in
  * history once per run (replay-safe) and a changed configuration takes effect at the next run.
  * `testClockShiftMs` comes from the tests' own worker set-up only (`ActivityDeps`), never from the environment or
- * the configuration file, so no deployment can shift its rotations' clock.
+ * the configuration file, so no deployment can shift its rotations' clock. `services` is the worker's plan of the outside
+ * services, recorded with the configuration so that the CLI (`status`), which reads no configuration, can show it.
  */
 export function createSettingsService({
   settings,
+  services,
   testClockShiftMs = 0,
 }: {
   settings: Settings;
+  services: ServicePlan;
   testClockShiftMs?: number;
 }) {
   return {
@@ -29,6 +33,7 @@ export function createSettingsService({
             calendarHorizonMonths: settings.calendarHorizonMonths,
             timeScale: settings.timeScale,
             standupManager: settings.standupManager,
+            services,
             // Only when set: the recorded configuration of every other run stays as it was.
             ...(testClockShiftMs !== 0 ? { testClockShiftMs } : {}),
           };

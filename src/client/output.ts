@@ -4,6 +4,7 @@
  */
 import Table from 'cli-table3';
 import { DateTime } from 'luxon';
+import { SERVICE_LABELS, type ServicePlan } from '../domain/services';
 import type { Member } from '../domain/types';
 import type { RoleStateView } from '../shared';
 
@@ -69,6 +70,13 @@ export function instantText(iso: string, timeZone: string, now: DateTime = DateT
   return `${at.toFormat('yyyy-LL-dd HH:mm')} ${timeZone}, ${at.toFormat('ccc')}${relative ? ` (${relative})` : ''}`;
 }
 
+/** `slack members on, geekbot off, …`: which outside services the run's worker had on (`planServices`). */
+export function servicesText(plan: ServicePlan): string {
+  return (Object.keys(SERVICE_LABELS) as (keyof ServicePlan)[])
+    .map((name) => `${SERVICE_LABELS[name]} ${plan[name].on ? 'on' : paint('off', 'yellow')}`)
+    .join(', ');
+}
+
 /** The human view of the `state` query. */
 export function stateText(state: RoleStateView, title: string, slots: 1 | 2, timeZone: string): string {
   const mode =
@@ -87,6 +95,7 @@ export function stateText(state: RoleStateView, title: string, slots: 1 | 2, tim
   rows.push(['Paused', state.paused ? paint('yes', 'yellow') : 'no']);
   rows.push([`Members (${state.members.length})`, state.members.map((m) => m.name || m.id).join(', ') || '-']);
   rows.push(['Standup', state.standupId === null ? '-' : `#${state.standupId}`]);
+  if (state.services) rows.push(['Services', servicesText(state.services)]);
   const lines = [`${paint(title, 'bold')} (${state.role}): running, ${mode}.`, fields(rows)];
   for (const warning of state.warnings.slice(-5)) lines.push(`${paint('warning:', 'yellow')} ${warning}`);
   if (state.lastError) lines.push(`${paint('last error:', 'red')} ${state.lastError}`);

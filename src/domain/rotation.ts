@@ -233,6 +233,17 @@ export function configureRules(state: RotationState, settings: RotationSettings)
   return { ...state, cursor, rules };
 }
 
+/**
+ * Who serves now: the incoming and the current member with two slots, the one member with one (each once). What a
+ * role's on-duty group holds.
+ */
+export function servingMembers(state: RotationState): Member[] {
+  const serving = state.slots === 2 ? [state.incoming, state.current] : [state.current];
+  return serving.filter(
+    (member, i): member is Member => member !== null && serving.findIndex((m) => m?.id === member.id) === i,
+  );
+}
+
 /** Who takes the turn starting on `turnStart`, without consuming anything. */
 export function upcomingMember(state: RotationState, turnStart: IsoDate): Selection {
   const { member, warnings } = select(state, turnStart);

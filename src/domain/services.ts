@@ -27,7 +27,7 @@ export interface ServicePlan {
   calendar: ServiceState;
 }
 
-const LABELS: Readonly<Record<keyof ServicePlan, string>> = {
+export const SERVICE_LABELS: Readonly<Record<keyof ServicePlan, string>> = {
   slackMembers: 'slack members',
   geekbot: 'geekbot',
   slackMessages: 'slack messages',
@@ -71,8 +71,8 @@ export function planServices(settings: Settings, secrets: SecretPresence): Servi
 
 /** The worker's one start-up line, e.g. "Services: slack members: on (required); geekbot: off (no GEEKBOT_API_KEY); …". */
 export function describeServices(plan: ServicePlan): string {
-  const parts = (Object.keys(LABELS) as (keyof ServicePlan)[]).map(
-    (name) => `${LABELS[name]}: ${plan[name].on ? 'on' : 'off'} (${plan[name].why})`,
+  const parts = (Object.keys(SERVICE_LABELS) as (keyof ServicePlan)[]).map(
+    (name) => `${SERVICE_LABELS[name]}: ${plan[name].on ? 'on' : 'off'} (${plan[name].why})`,
   );
   return `Services: ${parts.join('; ')}`;
 }

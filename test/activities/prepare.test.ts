@@ -153,3 +153,129 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
     );
   });
 });
+
+describe('prepareHandover activity with Slack messages on (fakes over HTTP)', function () {
+  this.timeout(30_000);
+  const CHANNEL = 'C0SUPPORT1';
+  let sandbox: Sandbox;
+  let settings: Settings;
+
+  beforeEach(async () => {
+    sandbox = await startSandbox({
+      groups: { 'support-triagers': DEMO_TEAM },
+      standupManager: DEMO_MANAGER,
+      channels: [{ id: CHANNEL, name: 'support' }],
+    });
+    const triager = DEFAULT_SETTINGS.roles['support-triager']!;
+    settings = parseSettings({
+      ...DEFAULT_SETTINGS,
+      standupManager: DEMO_MANAGER,
+      roles: { ...DEFAULT_SETTINGS.roles, 'support-triager': { ...triager, slack: { channel: CHANNEL } } },
+    });
+  });
+  afterEach(() => sandbox.close());
+
+  const input = (): PrepareHandoverInput => ({
+    role: 'support-triager',
+    date: DATE,
+    rotation: initialState('support-triager', 2, DEMO_TEAM, { incoming: byName('Ben'), current: byName('Ava') }),
+    standupId: null,
+    turnCount: calendarTurnCount(settings.roles['support-triager']!, 12),
+  });
+  const posts = () => sandbox.slack.requests.filter((r) => r.path.endsWith('/chat.postMessage'));
+  const dmTexts = (name: string) => sandbox.slack.dmWith(byName(name).id)?.messages.map((m) => m.text) ?? [];
+
+  it('posts the notice in the channel and DMs the incoming member and the buddy, with the other writes', async () => {
+    const activities = createActivities(await buildActivityDeps(sandbox.env, settings));
+    sandbox.slack.faults.latencyMs = 150;
+    const result = await activities.prepareHandover(input());
+    sandbox.slack.faults.latencyMs = 0;
+    assert.deepEqual(result.failures, []);
+    assert.deepEqual(result.named, { memberId: byName('Chloe').id, buddyId: byName('Ben').id });
+
+    const [post, ...more] = sandbox.slack.messagesIn(CHANNEL);
+    assert.equal(more.length, 0);
+    const mention = (name: string) => `<@${byName(name).id}>`;
+    assert.equal(
+      post?.text,
+      `${mention('Chloe')} takes over as Support Triager on Wed 9 Dec with ${mention('Ben')}; ` +
+        `${mention('Ava')} rotates off.`,
+    );
+    assert.equal(post?.metadata?.event_type, 'team_roles_notice');
+    assert.equal(post?.metadata?.event_payload.handover_key, `support-triager@${DATE}`);
+    assert.equal(dmTexts('Chloe').length, 1);
+    assert.match(dmTexts('Chloe')[0]!, /You take over as \*Support Triager\* on Wed 9 Dec/);
+    assert.equal(dmTexts('Ben').length, 1);
+    assert.match(dmTexts('Ben')[0]!, new RegExp(`buddy of ${mention('Chloe')}`));
+    assert.equal(dmTexts('Ava').length, 0, 'who rotates off gets no DM');
+
+    // The DMs were opened and the keys searched while Slack answered the lookup; the posts come after its answer,
+    // with the standup's and the calendar's writes: the critical path stays lookup (2 calls) + write (1).
+    const lookup = sandbox.slack.requests.filter((r) => /\/(usergroups\.list|users\.info)$/.test(r.path));
+    const lookupDone = Math.max(...lookup.map((r) => r.endedAt ?? Infinity));
+    const reads = sandbox.slack.requests.filter((r) => /\/conversations\.(open|history)$/.test(r.path));
+    assert.equal(reads.length, 5, 'two DMs opened, three keys searched');
+    for (const read of reads) assert.ok(read.startedAt < lookupDone, `${read.path} during the lookup`);
+    assert.equal(posts().length, 3);
+    for (const write of posts()) assert.ok(write.startedAt >= lookupDone, 'posted after the lookup');
+    const standupWrite = sandbox.geekbot.requests.find((r) => r.method !== 'GET');
+    assert.ok(standupWrite && standupWrite.startedAt < Math.min(...posts().map((r) => r.endedAt ?? Infinity)));
+
+    // Again (a retry, or a worker killed after Slack answered): every message is found by its key, none posted.
+    const again = await activities.prepareHandover({ ...input(), standupId: result.standupId });
+    assert.deepEqual(again.failures, []);
+    assert.equal(posts().length, 3);
+    assert.equal(sandbox.slack.messagesIn(CHANNEL).length, 1);
+  });
+
+  it('a lost answer to a post is found by its key on the retry: one message each', async () => {
+    const activities = createActivities(await buildActivityDeps(sandbox.env, settings));
+    sandbox.slack.faults.script = [{ match: 'chat.postMessage', kind: 'lostResponse', times: 3 }];
+    await activities.prepareHandover(input()).catch(() => undefined);
+    const retry = await activities.prepareHandover(input());
+    assert.deepEqual(retry.failures, []);
+    assert.equal(sandbox.slack.messagesIn(CHANNEL).length, 1);
+    assert.equal(dmTexts('Chloe').length, 1);
+    assert.equal(dmTexts('Ben').length, 1);
+  });
+
+  it('names who the lookup says: a member who left gets no DM, the one named instead does', async () => {
+    const activities = createActivities(await buildActivityDeps(sandbox.env, settings));
+    sandbox.setGroup(
+      'support-triagers',
+      DEMO_TEAM.filter((m) => m.name !== 'Chloe'),
+    );
+    const result = await activities.prepareHandover(input());
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.named?.memberId, byName('Dan').id);
+    assert.equal(dmTexts('Chloe').length, 0);
+    assert.equal(dmTexts('Dan').length, 1);
+    assert.match(sandbox.slack.messagesIn(CHANNEL)[0]?.text ?? '', new RegExp(`^<@${byName('Dan').id}> takes over`));
+  });
+
+  it('a channel the bot is not in is a failure of the step; the DMs, the standup and the calendar go ahead', async () => {
+    sandbox.slack.state.channels[CHANNEL]!.members = [];
+    const activities = createActivities(await buildActivityDeps(sandbox.env, settings));
+    const result = await activities.prepareHandover(input());
+    assert.equal(result.failures.length, 1);
+    assert.match(result.failures[0]!, /^slack: The Slack bot is not in channel C0SUPPORT1/);
+    assert.equal(dmTexts('Chloe').length, 1);
+    assert.equal(typeof result.standupId, 'number');
+    assert.equal(result.calendar?.created, 52);
+  });
+
+  it('with only Slack configured, Geekbot and the calendar are not called', async () => {
+    const slackOnly = { SLACK_BOT_TOKEN: sandbox.env.SLACK_BOT_TOKEN, SLACK_API_URL: sandbox.env.SLACK_API_URL };
+    const deps = await buildActivityDeps(
+      { ...slackOnly, TEAM_ROLES_SECRETS_DIR: '/nonexistent' },
+      { ...settings, standupManager: null },
+    );
+    const result = await createActivities(deps).prepareHandover(input());
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.calendar, null);
+    assert.equal(result.standupId, null);
+    assert.equal(sandbox.geekbot.requests.length, 0);
+    assert.equal(sandbox.calendar.requests.length, 0);
+    assert.equal(posts().length, 3);
+  });
+});

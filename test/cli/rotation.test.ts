@@ -105,6 +105,8 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
       );
       assert.equal(rows.Paused, 'no');
       assert.equal(rows['Members (7)'], 'Ava, Ben, Chloe, Dan, Ella, Finn, Grace');
+      // Which outside services the run's worker has on (the bed configures all but the Slack messages and group).
+      assert.equal(rows.Services, 'slack members on, geekbot on, slack messages off, on-duty group off, calendar on');
 
       assertOk(json);
       assert.deepEqual(JSON.parse(json.stdout), await state());

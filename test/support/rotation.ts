@@ -17,6 +17,7 @@ import { initialState } from '../../src/domain/rotation';
 import { nextHandoverAfter } from '../../src/domain/schedule';
 import type { Member } from '../../src/domain/types';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/sandbox';
+import type { SlackChannelSeed } from '../../src/sandbox/slack';
 import { mergeSettings } from '../../src/settings';
 import { stateQuery, type RoleStateView, type RoleWorkflowState } from '../../src/shared';
 import { TEST_CLOCK_SHIFT_MS } from './clock';
@@ -65,6 +66,8 @@ export interface RoleBedOptions {
   team?: Member[];
   /** More Slack user groups (e.g. for a test-only role). */
   groups?: Record<string, Member[]>;
+  /** Slack channels (the bot invited unless a seed says otherwise), e.g. for a role's `slack.channel`. */
+  channels?: SlackChannelSeed[];
   settings?: SettingsOverlay;
   /** Fault injection for the fakes (latency, 429s, 5xx, drops). */
   faults?: SandboxOptions['faults'];
@@ -82,6 +85,7 @@ export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOpti
       'meeting-facilitators': options.team ?? DEMO_TEAM,
       ...options.groups,
     },
+    channels: options.channels,
     standupManager: DEMO_MANAGER,
     faults: options.faults,
   });

@@ -22,8 +22,9 @@ const config: RoleRuntimeConfig = {
 const handoverAt = Date.parse('2027-03-03T10:00:00Z');
 const noticeAt = handoverAt - 48 * HOUR;
 
+const team = sortMembers(DEMO_TEAM);
+
 function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: boolean } = {}): Moment {
-  const team = sortMembers(DEMO_TEAM);
   const rotation = { ...initialState('support-triager', 2, team, { incoming: team[1], current: team[0] }) };
   rotation.paused = overrides.paused ?? false;
   const key = handoverKey('support-triager', '2027-03-03');
@@ -46,6 +47,7 @@ function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: bool
     refreshRequested: false,
     handoverRequested: false,
     prepareRetryAt: 0,
+    onDutySetFor: null,
     ...rest,
   };
 }
@@ -122,5 +124,27 @@ describe('role workflow: what is due (due.ts)', () => {
     // Runs from before the fingerprint compare the notice only.
     delete state.prepared!.turns;
     assert.equal(nextDue(at).step, 'rest');
+  });
+
+  it('with an on-duty group: sets it once per run to who serves, and again when that changes', () => {
+    const withGroup = { ...config, role: { ...config.role, onDutyUsergroup: 'triager-on-duty' } };
+    const serving = [team[1]!.id, team[0]!.id];
+    assert.deepEqual(nextDue(moment({ config: withGroup, now: noticeAt })), { step: 'sync-on-duty', serving });
+    // Set for them (in either order): nothing more to do for the group; the notice is due.
+    assert.equal(
+      nextDue(moment({ config: withGroup, now: noticeAt, onDutySetFor: [...serving].reverse() })).step,
+      'prepare',
+    );
+    // An override since: the group is set again, before anything but what operators asked for.
+    assert.deepEqual(nextDue(moment({ config: withGroup, now: noticeAt, onDutySetFor: [team[1]!.id] })), {
+      step: 'sync-on-duty',
+      serving,
+    });
+    assert.equal(
+      nextDue(moment({ config: withGroup, now: handoverAt, handoverRequested: true })).step,
+      'requested-handover',
+    );
+    // Without a group, never.
+    assert.equal(nextDue(moment({ now: noticeAt })).step, 'prepare');
   });
 });

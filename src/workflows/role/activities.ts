@@ -22,3 +22,19 @@ export const { prepareHandover } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
+
+/**
+ * The handover told in Slack (the channel's post and the on-duty group, `announceHandover`) and the on-duty group
+ * alone (`syncOnDutyGroup`, at a run's start and after an override): local activities, one marker event each instead
+ * of an activity's three, since they are a few quick calls. Every call in them is idempotent (the post is found by
+ * its key, the group read before it is changed), so a retry or a worker that died midway repeats nothing. Retried
+ * with short pauses (all under the SDK's local retry threshold of a minute, so no timer events), for at most ten
+ * minutes: a Slack outage must not hold the rotation; the step then records a warning and the rotation goes on
+ * (the next handover sets the group again). Ninety seconds per attempt cover a wait for the worker's Tier 2 budget
+ * (up to a minute) and the calls themselves.
+ */
+export const { announceHandover, syncOnDutyGroup } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '90 seconds',
+  scheduleToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});

@@ -4,7 +4,7 @@
  * steps.ts, and test/workflow/due.test.ts checks the order without a server.
  */
 import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../domain/notice';
-import { upcomingMember } from '../../domain/rotation';
+import { servingMembers, upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
 import { formatDay } from '../../domain/templates';
 import type { IsoDate } from '../../domain/types';
@@ -22,6 +22,8 @@ export type Due =
   | { step: 'refresh' }
   /** An operator (or the schedule) asked for a handover. */
   | { step: 'requested-handover'; pending: PendingHandover }
+  /** The role's on-duty group is not known to hold who serves now (a run's start, an override): set it. */
+  | { step: 'sync-on-duty'; serving: string[] }
   /** The handover time came while the rotation was paused: no handover, wait for the next one. */
   | { step: 'pass-paused-handover'; pending: PendingHandover }
   /** Tell who comes next, and top the calendar up. */
@@ -45,6 +47,8 @@ export interface Moment {
   handoverRequested: boolean;
   /** A prepare step that failed for good is tried again from then on. */
   prepareRetryAt: number;
+  /** Whom this run last set (or tried to set) the on-duty group to, by Slack ID; null: not yet. */
+  onDutySetFor: readonly string[] | null;
 }
 
 /** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
@@ -87,6 +91,8 @@ export function nextDue(moment: Moment): Due {
 
   if (moment.refreshRequested) return { step: 'refresh' };
   if (moment.handoverRequested) return { step: 'requested-handover', pending };
+  const serving = onDutyToSet(moment);
+  if (serving) return { step: 'sync-on-duty', serving };
   if (state.rotation.paused) {
     if (now >= handoverAt) return { step: 'pass-paused-handover', pending };
   } else {
@@ -108,6 +114,18 @@ function restingUntil(moment: Moment, date: IsoDate, wakeAt: number | undefined,
   return wakeAt === moment.prepareRetryAt
     ? `until the notice for ${day} is tried again`
     : `until the notice for ${day}`;
+}
+
+/**
+ * Who the role's on-duty group should hold, when this run has not set it to them yet; null otherwise: no group, or
+ * nobody serves yet (Slack cannot empty a group, the first handover fills it).
+ */
+function onDutyToSet({ config, state, onDutySetFor }: Moment): string[] | null {
+  if (!config.role.onDutyUsergroup) return null;
+  const serving = servingMembers(state.rotation).map((member) => member.id);
+  if (serving.length === 0) return null;
+  const known = onDutySetFor !== null && onDutySetFor.length === serving.length;
+  return known && serving.every((id) => onDutySetFor.includes(id)) ? null : serving;
 }
 
 /** Paused: the handover time (to pass it). Else the notice time, then the handover time (none in schedule mode). */

@@ -24,6 +24,9 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
       case 'requested-handover': // an operator, or the schedule, asked for a handover
         await steps.requestedHandover(due.pending);
         break;
+      case 'sync-on-duty': // the on-duty group is not known to hold who serves: a run's start, an override
+        await steps.syncOnDuty();
+        break;
       case 'pass-paused-handover': // the handover time came while paused: wait for the next one
         steps.passPausedHandover(due.pending);
         break;

@@ -43,4 +43,12 @@ export const patches = {
    * Introduced 2026-12-02; deprecable one run length later.
    */
   reprepareWhenTurnsMove: (): boolean => patched('reprepare-when-turns-move'),
+
+  /**
+   * After a handover, one local activity posts the handover in the role's channel and sets its on-duty group; the
+   * group is also set at a run's start and after an override. Asked only for a role with Slack messages or an
+   * on-duty group (a role without either records nothing new). Older runs told nobody in Slack. Introduced
+   * 2026-12-02 (issue 14); deprecable one run length after that code is deployed.
+   */
+  announceHandover: (): boolean => patched('announce-handover'),
 };

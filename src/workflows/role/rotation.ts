@@ -61,6 +61,11 @@ export class Rotation {
   /** A prepare step that failed for good is tried again from then on (rotation time). */
   prepareRetryAt = 0;
   /**
+   * Whom this run last set (or tried to set) the role's on-duty group to, by Slack ID; null until it did. Kept per
+   * run, so each run puts the group right once at its start (also after a hand edit in Slack).
+   */
+  onDutySetFor: string[] | null = null;
+  /**
    * Set just before continue-as-new. A signal that still reaches this run afterwards would be missing from the new
    * run's input: that happens when the server refuses the completion because of the signal but the worker is not made
    * to replay (as with the time-skipping test server). Failing the workflow task then makes the worker replay the
@@ -122,6 +127,7 @@ export class Rotation {
       refreshRequested: this.inbox.refresh,
       handoverRequested: this.inbox.handovers.length > 0,
       prepareRetryAt: this.prepareRetryAt,
+      onDutySetFor: this.onDutySetFor,
     });
   }
 

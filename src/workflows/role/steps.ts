@@ -9,7 +9,8 @@ import { decideHandover, goesToNotice, type HandoverDecision, type HandoverRules
 import { findMember } from '../../domain/members';
 import { formatDay } from '../../domain/templates';
 import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../../domain/notice';
-import { initialState, refreshMembers } from '../../domain/rotation';
+import { messageFacts } from '../../domain/messages';
+import { initialState, refreshMembers, servingMembers, type RotationState } from '../../domain/rotation';
 import {
   followingHandoverDate,
   handoverInstant,
@@ -19,7 +20,7 @@ import {
 } from '../../domain/schedule';
 import type { IsoDate, Member } from '../../domain/types';
 import type { RoleRuntimeConfig, RoleWorkflowInput, RoleWorkflowState } from '../../shared';
-import { lookupMembers, prepareHandover, roleSettings } from './activities';
+import { announceHandover, lookupMembers, prepareHandover, roleSettings, syncOnDutyGroup } from './activities';
 import { isPrepared, type PendingHandover } from './due';
 import { asRequestFailure, describeFailure } from './errors';
 import { patches } from './patches';
@@ -124,6 +125,7 @@ export class Steps {
     if (decision.handOver === false) return this.notHandedOver(decision, date, followingAt);
 
     const { state } = rotation;
+    const before = state.rotation;
     state.rotation = decision.result.state;
     for (const warning of decision.result.warnings) rotation.warn(warning);
     state.handoversDone++;
@@ -138,6 +140,47 @@ export class Steps {
       current: state.rotation.current?.id,
     });
     rotation.showVisibility();
+    await this.announce(before, date, decision.key);
+  }
+
+  /** The role's on-duty group set to who serves now: at a run's start, and after an override changed who serves. */
+  async syncOnDuty(): Promise<void> {
+    const { rotation } = this;
+    const serving = servingMembers(rotation.state.rotation);
+    // Remembered before the call: an override while it runs makes the group due again.
+    rotation.onDutySetFor = serving.map((member) => member.id);
+    if (!patches.announceHandover()) return;
+    try {
+      const summary = `set the on-duty group @${this.role.onDutyUsergroup} to who serves now`;
+      const result = await syncOnDutyGroup.executeWithOptions({ summary }, [
+        { role: rotation.input.role, members: serving },
+      ]);
+      if (result.warning) rotation.warn(result.warning);
+    } catch (err) {
+      rotation.warn(`on-duty group @${this.role.onDutyUsergroup} not set: ${describeFailure(err)}`);
+    }
+  }
+
+  /**
+   * The handover told in Slack, for a role with Slack messages or an on-duty group: the channel's post (in the words
+   * of the rotation `before` it) and the group set to who serves now, in one local activity. What could not be done
+   * is a warning; the rotation goes on.
+   */
+  private async announce(before: RotationState, date: IsoDate, key: string): Promise<void> {
+    const { rotation, role } = this;
+    if (!role.slack?.enabled && !role.onDutyUsergroup) return;
+    if (!patches.announceHandover()) return;
+    const serving = servingMembers(rotation.state.rotation);
+    if (role.onDutyUsergroup) rotation.onDutySetFor = serving.map((member) => member.id);
+    try {
+      const summary = `tell the handover of ${formatDay(date)} in Slack`;
+      const result = await announceHandover.executeWithOptions({ summary }, [
+        { role: rotation.input.role, facts: messageFacts(before, date), serving },
+      ]);
+      for (const warning of result.warnings) rotation.warn(warning);
+    } catch (err) {
+      rotation.warn(`handover ${key} not told in Slack: ${describeFailure(err)}`);
+    }
   }
 
   private handoverRules(): HandoverRules {
