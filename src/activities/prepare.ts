@@ -1,7 +1,9 @@
 /**
  * The prepare step in one activity: read the Slack group, decide who the notice names (with the same pure
  * functions the workflow uses), then point the Geekbot standup at them and top the calendar up, both at once (each
- * only when its service is on for the worker: `roleServices`).
+ * only when its service is on for the worker: `roleServices`). With the calendar on and a role that reads absences,
+ * who would be named is checked for an absence first (src/activities/absence-check.ts) and skipped when away for most
+ * of their turn; both are told by direct message when the role's Slack messages are on.
  * The standup and the calendar are read while Slack answers (reads only: nothing is written before the member is
  * known), so the writes follow the Slack answer directly: three round trips in a row instead of four.
  *
@@ -11,11 +13,15 @@
  * its own state and prepares again if the notice no longer matches (an operator change in the meantime).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { AbsenceCheck } from '../domain/absenceCheck';
 import type { Settings } from '../domain/config';
+import { RotationError } from '../domain/errors';
+import type { MessageFacts } from '../domain/messages';
 import { roleServices, type ServicePlan } from '../domain/services';
 import { calendarTurns, handoverNotice, turnsFingerprint } from '../domain/notice';
 import { refreshMembers, type RotationState } from '../domain/rotation';
 import type { IsoDate, Member, Turn } from '../domain/types';
+import { absenceChecker, skippedForMessages, type AbsenceCheckDeps } from './absence-check';
 import type { EnsureTurnsResult, TurnEvents } from './calendar';
 import { activityLog } from './context';
 import { FailureType, nonRetryable, requireIsoDate, requireRole } from './errors';
@@ -31,6 +37,11 @@ export interface PrepareHandoverInput {
   standupId: number | null;
   /** Turns the calendar holds ahead (`calendarTurnCount`). */
   turnCount: number;
+  /**
+   * Check the absences of who the notice names first (a role with `absences`), skipping those away for most of
+   * their turn. Set by runs that apply the skips returned (`absences`) to their own state; older runs never ask.
+   */
+  checkAbsences?: boolean;
 }
 
 export interface PrepareHandoverResult {
@@ -45,13 +56,21 @@ export interface PrepareHandoverResult {
   turns?: string;
   /** Failures no retry can fix (bad token, missing permission...), one sentence each; empty when all was done. */
   failures: string[];
+  /**
+   * The absence check, when asked for and the role reads absences: the members skipped (the workflow applies the same
+   * skips with `skipForAbsence`) and what was found; null otherwise. `named` already names who stands in.
+   */
+  absences?: AbsenceCheck | null;
+  /** What did not stop the notice but operators should know (an absence message Slack refused), one sentence each. */
+  warnings?: string[];
 }
 
 /**
  * The services' steps (`createSlackService`, `createGeekbotService`, `createCalendarService`,
- * `createSlackMessagesService`); Geekbot's and the calendar's are null when the service is off on this worker.
+ * `createAbsenceService`, `createSlackMessagesService`); Geekbot's, the calendar's and the absences' are null when
+ * the service is off on this worker.
  */
-export interface PrepareDeps {
+export interface PrepareDeps extends AbsenceCheckDeps {
   settings: Settings;
   /** Which services are on (`planServices`): the step skips what is off. */
   services: ServicePlan;
@@ -67,7 +86,10 @@ export interface PrepareDeps {
       read?: TurnEvents,
     ): Promise<EnsureTurnsResult>;
   } | null;
-  messages: Pick<ReturnType<typeof createSlackMessagesService>, 'readMessages' | 'sendMessages'>;
+  messages: Pick<
+    ReturnType<typeof createSlackMessagesService>,
+    'readMessages' | 'sendMessages' | 'sendAbsenceMessages'
+  >;
 }
 
 /**
@@ -99,14 +121,17 @@ export function createPrepareService(deps: PrepareDeps) {
     }
 
     // Reads only, all at once. An outage is retried (nothing was written yet); a lookup that cannot work (bad
-    // token, unknown group) keeps the members the rotation had, as the workflow does.
+    // token, unknown group) keeps the members the rotation had, as the workflow does. The absences of who the notice
+    // would name and of who would stand in are read meanwhile (from the rotation as it came; the group as read now
+    // may name someone else, read after it).
     const running = input.rotation.history.filter((turn) => turn.end > date).map((turn) => turn.start);
     const from = [date, ...running].sort()[0] as string;
     const on = roleServices(deps.services, role);
     const standupSteps = on.standup ? deps.standup : null;
     const calendarSteps = on.calendar ? deps.calendar : null;
+    const checker = on.calendar ? absenceChecker(deps, input, date) : null;
     // Each read of a service that is on resolves to its write, primed with what was read; off, to null.
-    const [lookup, standupWrite, calendarWrite] = await Promise.allSettled([
+    const [lookup, standupWrite, calendarWrite, firstAbsences] = await Promise.allSettled([
       deps.lookupMembers(role.usergroup),
       standupSteps
         ?.findStandup(input.role, input.standupId)
@@ -114,8 +139,9 @@ export function createPrepareService(deps: PrepareDeps) {
       calendarSteps
         ?.readTurnEvents(input.role, from)
         .then((events) => (turns: Turn[]) => calendarSteps.ensureTurns({ role: input.role, turns }, events)) ?? null,
+      checker?.readFirst() ?? Promise.resolve(),
     ]);
-    for (const outcome of [lookup, standupWrite, calendarWrite]) {
+    for (const outcome of [lookup, standupWrite, calendarWrite, firstAbsences]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     let members: Member[] | null = null;
@@ -128,6 +154,18 @@ export function createPrepareService(deps: PrepareDeps) {
         rotation = refreshMembers(rotation, members).state;
       } catch {
         // An empty group: the workflow records why and keeps the previous members; so does the notice.
+      }
+    }
+
+    // Who is away for most of their turn is skipped before anyone is told; a read that failed skips nobody.
+    let absenceCheck: AbsenceCheck | null = null;
+    const warnings: string[] = [];
+    if (checker && firstAbsences.status === 'rejected') warnings.push(`absences: ${message(firstAbsences.reason)}`);
+    else if (checker) {
+      try {
+        ({ rotation, check: absenceCheck } = await checker.resolve(rotation));
+      } catch (err) {
+        if (!(err instanceof RotationError)) throw err; // nobody to name: handoverNotice says so below
       }
     }
 
@@ -145,17 +183,29 @@ export function createPrepareService(deps: PrepareDeps) {
         standupId: input.standupId,
         calendar: null,
         failures: [message(err)],
+        absences: null,
+        warnings,
       };
     }
 
     const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
-    const [standup, calendar] = await Promise.allSettled([write(standupWrite, notify), write(calendarWrite, turns)]);
-    for (const outcome of [standup, calendar]) {
+    const facts: MessageFacts = { date, incoming: notice.member, buddy: notice.buddy, outgoing: rotation.current };
+    const [standup, calendar, told] = await Promise.allSettled([
+      write(standupWrite, notify),
+      write(calendarWrite, turns),
+      absenceCheck?.skipped.length
+        ? deps.messages.sendAbsenceMessages(input.role, facts, skippedForMessages(absenceCheck))
+        : Promise.resolve({ failures: [] }),
+    ]);
+    for (const outcome of [standup, calendar, told]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     const failures: string[] = [];
     if (standup.status === 'rejected') failures.push(`standup: ${message(standup.reason)}`);
     if (calendar.status === 'rejected') failures.push(`calendar: ${message(calendar.reason)}`);
+    // The state tells operators of a skip in any case: a direct message Slack refused is a warning, not a failure.
+    if (told.status === 'rejected') warnings.push(`absence messages: ${message(told.reason)}`);
+    else warnings.push(...told.value.failures);
     const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
     activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
     return {
@@ -166,7 +216,10 @@ export function createPrepareService(deps: PrepareDeps) {
       calendar: calendar.status === 'fulfilled' ? calendar.value : null,
       turns: turnsFingerprint(turns),
       failures,
+      absences: absenceCheck,
+      warnings,
     };
   }
+
   return { prepareHandover, activities: { prepareHandover } };
 }

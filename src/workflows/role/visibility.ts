@@ -50,6 +50,7 @@ export function stateView(
     warnings: state.warnings,
     lastError: state.lastError,
     timeScale: state.clock?.scale ?? 1,
+    absences: state.absences ?? null,
   };
 }
 
