@@ -157,8 +157,9 @@ async function main(): Promise<void> {
 }
 
 /**
- * The sandbox's settings: the demo manager owns the Geekbot key, and the support triager posts in the demo channel
- * and keeps an on-duty group, unless the configuration says otherwise.
+ * The sandbox's settings: the demo manager owns the Geekbot key, and the support triager posts in the demo channel,
+ * keeps an on-duty group and reads its members' out-of-office events before each notice (the demo's Ella is away a
+ * week of her first turn), unless the configuration says otherwise.
  */
 function sandboxSettings(settings: Settings): Settings {
   const roles = { ...settings.roles };
@@ -168,6 +169,7 @@ function sandboxSettings(settings: Settings): Settings {
       ...triager,
       slack: triager.slack ?? { channel: SANDBOX_CHANNEL.id, enabled: true, templates: {} },
       onDutyUsergroup: triager.onDutyUsergroup ?? 'support-triager-on-duty',
+      absences: triager.absences ?? { outOfOffice: true },
     };
   }
   return { ...settings, standupManager: settings.standupManager ?? DEMO_MANAGER, roles };
@@ -245,6 +247,8 @@ function printBanner(info: {
     '  npx team-roles status support-triager',
     '  npx team-roles handover-now support-triager',
     '  npx team-roles history support-triager',
+    '  npx team-roles plan support-triager --count 6',
+    '  npx team-roles fairness support-triager',
     '',
     'Ctrl-C stops everything.',
     '',

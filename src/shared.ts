@@ -5,7 +5,10 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Member, RoleConfig, Turn } from './domain';
+import type { AbsenceCheck } from './domain/absenceCheck';
 import type { ClockAnchor } from './domain/clock';
+import type { FairnessRow, LedgerSkipReason } from './domain/fairness';
+import type { Fairness } from './domain/roleRules';
 import type { RotationState } from './domain/rotation';
 import type { ServicePlan } from './domain/services';
 
@@ -78,6 +81,8 @@ export interface RoleStateView {
   timeScale?: number;
   /** Which outside services the worker that started this run had on (`planServices`); absent in older runs. */
   services?: ServicePlan;
+  /** The latest absence check before a notice (a role with `absences`): who was skipped, what was found; or null. */
+  absences?: AbsenceCheck | null;
 }
 
 /** What a role workflow carries across continue-as-new. */
@@ -95,6 +100,8 @@ export interface RoleWorkflowState {
   handoversDone: number;
   /** Set in the sandbox's fast mode only: where the rotation's simulated clock stands (domain/clock.ts). */
   clock?: ClockAnchor | null;
+  /** The latest absence check before a notice (issue 17), for the `plan` and `state` queries; absent: none yet. */
+  absences?: AbsenceCheck | null;
 }
 
 export interface RoleWorkflowInput {
@@ -147,8 +154,33 @@ export const resumeUpdate = defineUpdate<RoleStateView>('resume');
 export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest]>('handoverNow');
 export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers');
 
+/**
+ * A turn of the `plan` query: who serves it and when, the members it passes over because they are skipped (`skipped`,
+ * with why: `absence`, `operator`, `left`), and the away days the latest absence check found (`away`, the coming turn
+ * only: for its member, and for each member skipped for an absence).
+ */
+export interface PlanTurn extends Turn {
+  skipped?: { member: Member; reason: LedgerSkipReason; away?: string }[];
+  away?: string;
+}
+
+/**
+ * The `fairness` query's answer: per member, turns served, turns skipped by reason, their equal share of the turns
+ * since they joined and the balance (share − served: positive, turns they owe; negative, served beyond their share).
+ * Members in the group first, most owed first; then those who left. `kept` is false for a rotation under the old
+ * rules (no ledger yet): its table is empty.
+ */
+export interface FairnessView {
+  role: string;
+  /** How the next turn is chosen: `cycle` (rotation order) or `balance` (the most owed who can take it). */
+  fairness: Fairness;
+  kept: boolean;
+  members: FairnessRow[];
+}
+
 export const stateQuery = defineQuery<RoleStateView>('state');
-export const planQuery = defineQuery<Turn[], [number?]>('plan');
+export const planQuery = defineQuery<PlanTurn[], [number?]>('plan');
+export const fairnessQuery = defineQuery<FairnessView>('fairness');
 /**
  * The role's configuration as this run of the rotation uses it (read by the worker at the run's start): what the CLI
  * needs to show times in the role's zone, build its Schedule and resolve names, with nothing but Temporal access.

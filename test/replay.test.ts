@@ -21,6 +21,7 @@ const EXPECTED = [
   'schedule-test-started-by-schedule', // started by signal-with-start from the schedule, schedule mode
   'support-triager-worker-killed', // a prepare step whose calendar activity was retried after a worker died
   'support-triager-slack', // Slack messages and an on-duty group: the announcement after each handover, group syncs
+  'support-triager-absence-skip', // patched('absence-check'): an out-of-office member skipped before the notice
 ];
 
 describe('replay of recorded histories', function () {

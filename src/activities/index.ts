@@ -67,6 +67,7 @@ export function createActivities(deps: ActivityDeps) {
     lookupMembers: slack.lookupMembers,
     standup: geekbot,
     calendar,
+    absences,
     messages,
   });
   return {

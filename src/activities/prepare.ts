@@ -2,7 +2,9 @@
  * The prepare step in one activity: read the Slack group, decide who the notice names (with the same pure
  * functions the workflow uses), then, all at once, point the Geekbot standup at them, top the calendar up and post
  * the notice in Slack (the channel's post, a DM to the incoming member and one to the buddy), each only when its
- * service is on for the role (`roleServices`).
+ * service is on for the role (`roleServices`). With the calendar on and a role that reads absences, who would be
+ * named is checked for an absence first (src/activities/absence-check.ts) and skipped when away for most of their
+ * turn; both are told by direct message when the role's Slack messages are on.
  * The standup, the calendar and the messages are read while Slack answers the lookup (reads only: nothing is written
  * before the member is known; the messages' DMs are opened and their idempotency keys searched for the member the
  * rotation names already), so the writes follow the Slack answer directly: three round trips in a row, with or
@@ -15,12 +17,15 @@
  * posts nothing twice: every message is looked for by its key before it is posted (src/activities/slack-messages.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import type { AbsenceCheck } from '../domain/absenceCheck';
 import type { Settings } from '../domain/config';
+import { RotationError } from '../domain/errors';
 import { roleServices, type ServicePlan } from '../domain/services';
 import { messageFacts, type MessageFacts } from '../domain/messages';
 import { calendarTurns, handoverNotice, turnsFingerprint } from '../domain/notice';
 import { refreshMembers, type RotationState } from '../domain/rotation';
 import type { IsoDate, Member, Turn } from '../domain/types';
+import { absenceChecker, skippedForMessages, type AbsenceCheckDeps } from './absence-check';
 import type { EnsureTurnsResult, TurnEvents } from './calendar';
 import { activityLog } from './context';
 import { FailureType, nonRetryable, requireIsoDate, requireRole } from './errors';
@@ -36,6 +41,11 @@ export interface PrepareHandoverInput {
   standupId: number | null;
   /** Turns the calendar holds ahead (`calendarTurnCount`). */
   turnCount: number;
+  /**
+   * Check the absences of who the notice names first (a role with `absences`), skipping those away for most of
+   * their turn. Set by runs that apply the skips returned (`absences`) to their own state; older runs never ask.
+   */
+  checkAbsences?: boolean;
 }
 
 export interface PrepareHandoverResult {
@@ -50,13 +60,21 @@ export interface PrepareHandoverResult {
   turns?: string;
   /** Failures no retry can fix (bad token, missing permission...), one sentence each; empty when all was done. */
   failures: string[];
+  /**
+   * The absence check, when asked for and the role reads absences: the members skipped (the workflow applies the same
+   * skips with `skipForAbsence`) and what was found; null otherwise. `named` already names who stands in.
+   */
+  absences?: AbsenceCheck | null;
+  /** What did not stop the notice but operators should know (an absence message Slack refused), one sentence each. */
+  warnings?: string[];
 }
 
 /**
  * The services' steps (`createSlackService`, `createGeekbotService`, `createCalendarService`,
- * `createSlackMessagesService`); Geekbot's and the calendar's are null when the service is off on this worker.
+ * `createAbsenceService`, `createSlackMessagesService`); Geekbot's, the calendar's and the absences' are null when
+ * the service is off on this worker.
  */
-export interface PrepareDeps {
+export interface PrepareDeps extends AbsenceCheckDeps {
   settings: Settings;
   /** Which services are on (`planServices`): the step skips what is off. */
   services: ServicePlan;
@@ -72,7 +90,10 @@ export interface PrepareDeps {
       read?: TurnEvents,
     ): Promise<EnsureTurnsResult>;
   } | null;
-  messages: Pick<ReturnType<typeof createSlackMessagesService>, 'readMessages' | 'sendMessages'>;
+  messages: Pick<
+    ReturnType<typeof createSlackMessagesService>,
+    'readMessages' | 'sendMessages' | 'sendAbsenceMessages'
+  >;
 }
 
 /**
@@ -113,18 +134,21 @@ export function createPrepareService(deps: PrepareDeps) {
     }
 
     // Reads only, all at once. An outage is retried (nothing was written yet); a lookup that cannot work (bad
-    // token, unknown group) keeps the members the rotation had, as the workflow does.
+    // token, unknown group) keeps the members the rotation had, as the workflow does. The absences of who the notice
+    // would name and of who would stand in are read meanwhile (from the rotation as it came; the group as read now
+    // may name someone else, read after it).
     const running = input.rotation.history.filter((turn) => turn.end > date).map((turn) => turn.start);
     const from = [date, ...running].sort()[0] as string;
     const on = roleServices(deps.services, role);
     const standupSteps = on.standup ? deps.standup : null;
     const calendarSteps = on.calendar ? deps.calendar : null;
     const messages = on.slackMessages ? deps.messages : null;
+    const checker = on.calendar ? absenceChecker(deps, input, date) : null;
     // The messages are read for the members the rotation names now (the DMs opened, the keys searched); a read the
-    // lookup makes stale (it names someone else) is made again at the write.
+    // lookup or an absence makes stale (it names someone else) is made again at the write.
     const expected = messages ? factsOrNull(input.rotation, date) : null;
     // Each read of a service that is on resolves to its write, primed with what was read; off, to null.
-    const [lookup, standupWrite, calendarWrite, messagesWrite] = await Promise.allSettled([
+    const [lookup, standupWrite, calendarWrite, messagesWrite, firstAbsences] = await Promise.allSettled([
       deps.lookupMembers(role.usergroup),
       standupSteps
         ?.findStandup(input.role, input.standupId)
@@ -136,8 +160,9 @@ export function createPrepareService(deps: PrepareDeps) {
         (expected ? messages.readMessages(input.role, 'notice', expected) : Promise.resolve(null)).then(
           (reads) => (facts: MessageFacts) => messages.sendMessages(input.role, 'notice', facts, reads),
         ),
+      checker?.readFirst() ?? Promise.resolve(),
     ]);
-    for (const outcome of [lookup, standupWrite, calendarWrite, messagesWrite]) {
+    for (const outcome of [lookup, standupWrite, calendarWrite, messagesWrite, firstAbsences]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     let members: Member[] | null = null;
@@ -150,6 +175,18 @@ export function createPrepareService(deps: PrepareDeps) {
         rotation = refreshMembers(rotation, members).state;
       } catch {
         // An empty group: the workflow records why and keeps the previous members; so does the notice.
+      }
+    }
+
+    // Who is away for most of their turn is skipped before anyone is told; a read that failed skips nobody.
+    let absenceCheck: AbsenceCheck | null = null;
+    const warnings: string[] = [];
+    if (checker && firstAbsences.status === 'rejected') warnings.push(`absences: ${message(firstAbsences.reason)}`);
+    else if (checker) {
+      try {
+        ({ rotation, check: absenceCheck } = await checker.resolve(rotation));
+      } catch (err) {
+        if (!(err instanceof RotationError)) throw err; // nobody to name: handoverNotice says so below
       }
     }
 
@@ -167,17 +204,22 @@ export function createPrepareService(deps: PrepareDeps) {
         standupId: input.standupId,
         calendar: null,
         failures: [message(err)],
+        absences: null,
+        warnings,
       };
     }
 
     const notify = { role: input.role, incoming: notice.member, buddy: notice.buddy, standupId: input.standupId };
     const facts = messageFacts(rotation, date);
-    const [standup, calendar, sent] = await Promise.allSettled([
+    const [standup, calendar, sent, told] = await Promise.allSettled([
       write(standupWrite, notify),
       write(calendarWrite, turns),
       write(messagesWrite, facts),
+      messages && absenceCheck?.skipped.length
+        ? messages.sendAbsenceMessages(input.role, facts, skippedForMessages(absenceCheck))
+        : Promise.resolve({ failures: [] }),
     ]);
-    for (const outcome of [standup, calendar, sent]) {
+    for (const outcome of [standup, calendar, sent, told]) {
       if (outcome.status === 'rejected' && isRetryable(outcome.reason)) throw outcome.reason;
     }
     const failures: string[] = [];
@@ -186,6 +228,9 @@ export function createPrepareService(deps: PrepareDeps) {
     // The messages service already says "slack: …" for each message no retry can send; the others went out.
     if (sent.status === 'rejected') failures.push(`slack: ${message(sent.reason)}`);
     else if (sent.value) failures.push(...sent.value.failures);
+    // The state tells operators of a skip in any case: a direct message Slack refused is a warning, not a failure.
+    if (told.status === 'rejected') warnings.push(`absence messages: ${message(told.reason)}`);
+    else warnings.push(...told.value.failures);
     const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
     activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
     return {
@@ -196,7 +241,10 @@ export function createPrepareService(deps: PrepareDeps) {
       calendar: calendar.status === 'fulfilled' ? calendar.value : null,
       turns: turnsFingerprint(turns),
       failures,
+      absences: absenceCheck,
+      warnings,
     };
   }
+
   return { prepareHandover, activities: { prepareHandover } };
 }

@@ -12,12 +12,14 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { RoleConfig, Settings } from '../domain/config';
 import {
   messageContent,
+  planAbsenceMessages,
   planMessages,
   templateNameOf,
   type MessageFacts,
   type MessageKind,
   type MessagePhase,
   type PlannedMessage,
+  type SkippedForAbsence,
 } from '../domain/messages';
 import { handoverKey } from '../domain/schedule';
 import type { Member } from '../domain/types';
@@ -443,6 +445,31 @@ export function createSlackMessagesService({
     return { ...result, skipped: null };
   }
 
+  /**
+   * The absence check's direct messages for the handover in `facts` (step for the prepare activity): to each member
+   * skipped for an absence and to `facts.incoming`, named instead; exactly once each, keyed like the notice's.
+   */
+  async function sendAbsenceMessages(
+    roleName: string,
+    facts: MessageFacts,
+    skipped: readonly SkippedForAbsence[],
+  ): Promise<Omit<SendMessagesResult, 'skipped'>> {
+    const role = requireRole(settings, roleName);
+    const date = requireIsoDate(facts.date, 'date');
+    const planned = planAbsenceMessages(role, settings.calendarUrl, facts, skipped);
+    if (planned.length === 0) return { delivered: [], failures: [] };
+    // Sent with the notice, so their keys are searched as far back as the notice's.
+    const reach = Math.max(lookbackMs, role.prepareLeadHours * 3_600_000 + DAY_MS);
+    const result = await deliverAll(outgoing(roleName, role, date, planned), { lookbackMs: reach });
+    activityLog.info('Absence messages delivered', {
+      role: roleName,
+      date,
+      actions: result.delivered.map((d) => `${d.kind}:${d.action}`),
+      failures: result.failures.length,
+    });
+    return result;
+  }
+
   const activities = {
     /** The messages of one phase of a handover, exactly once each (see `sendMessages`). */
     sendRoleMessages: (input: SendRoleMessagesInput): Promise<SendMessagesResult> => {
@@ -471,5 +498,5 @@ export function createSlackMessagesService({
     return retryTransient(() => readMessage({ key, channel, text: '' }, oldestMs));
   }
 
-  return { deliver, deliverAll, findByKey, findMessage, readMessages, sendMessages, activities };
+  return { deliver, deliverAll, findByKey, findMessage, readMessages, sendMessages, sendAbsenceMessages, activities };
 }

@@ -12,6 +12,7 @@ import { registerChangeCommands } from './commands/changes';
 import { registerCreateStandupCommand } from './commands/create-standup';
 import { registerEventCommands } from './commands/events';
 import { registerExportRolesCommand } from './commands/export-roles';
+import { registerFairnessCommand } from './commands/fairness';
 import { registerListMembersCommand } from './commands/list-members';
 import { registerPlanCommand } from './commands/plan';
 import { registerScheduleCommands } from './commands/schedule';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerChangeCommands(program);
   registerExportRolesCommand(program);
   registerPlanCommand(program);
+  registerFairnessCommand(program);
   // One-off jobs (the old scripts), run on the worker.
   program.commandsGroup('One-off jobs (the old scripts, run on the worker):');
   registerListMembersCommand(program);

@@ -4,7 +4,13 @@
  * Pure: no I/O here; the worker reads files and environment and passes the parsed object in.
  */
 import { z } from 'zod';
-import { ACK_PLACEHOLDERS, MESSAGE_PLACEHOLDERS, STANDUP_PLACEHOLDERS, templateProblem } from './templates';
+import {
+  ABSENCE_PLACEHOLDERS,
+  ACK_PLACEHOLDERS,
+  MESSAGE_PLACEHOLDERS,
+  STANDUP_PLACEHOLDERS,
+  templateProblem,
+} from './templates';
 import { FAIRNESS_MODES } from './roleRules';
 
 export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
@@ -91,6 +97,10 @@ export const slackMessagesSchema = z.object({
       ackReminder: template(ACK_PLACEHOLDERS).optional(),
       /** In the channel when they have not acknowledged after the reminder either (also {deadline}, {contacts}). */
       ackEscalation: template(ACK_PLACEHOLDERS).optional(),
+      /** A direct message to the member skipped for an absence (also {skipped}, {skippedMention}). */
+      absenceSkipped: template(ABSENCE_PLACEHOLDERS).optional(),
+      /** A direct message to the member named instead of one skipped for an absence (also {skipped}, …). */
+      absenceCover: template(ABSENCE_PLACEHOLDERS).optional(),
     })
     .default({}),
 });

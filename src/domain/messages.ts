@@ -18,10 +18,14 @@ export const MESSAGE_KINDS = [
   'handover-channel',
   'ack-reminder',
   'ack-escalation',
+  'absence-skipped',
+  'absence-cover',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 /** The acknowledgement's messages (src/domain/acknowledgement.ts): a reminder DM, then one post in the channel. */
 export type AckMessageKind = Extract<MessageKind, 'ack-reminder' | 'ack-escalation'>;
+/** The absence check's messages (src/domain/absenceCheck.ts): DMs to the member skipped and to who is named instead. */
+export type AbsenceMessageKind = Extract<MessageKind, 'absence-skipped' | 'absence-cover'>;
 export type MessagePhase = 'notice' | 'handover';
 
 const TEMPLATE_OF: Readonly<Record<MessageKind, MessageTemplateName>> = {
@@ -31,6 +35,8 @@ const TEMPLATE_OF: Readonly<Record<MessageKind, MessageTemplateName>> = {
   'handover-channel': 'handoverChannel',
   'ack-reminder': 'ackReminder',
   'ack-escalation': 'ackEscalation',
+  'absence-skipped': 'absenceSkipped',
+  'absence-cover': 'absenceCover',
 };
 
 /** The configuration name of a kind's template (`roles.<role>.slack.templates.<name>`). */
@@ -47,6 +53,8 @@ export interface MessageFacts {
   buddy: Member | null;
   /** Who rotates off at the handover (today's current), or null at the very start. */
   outgoing: Member | null;
+  /** The incoming member's away days over their turn (`describeAwayDays`), when the absence check found some. */
+  awayDays?: string | null;
 }
 
 export interface PlannedMessage {
@@ -64,6 +72,16 @@ export function messageFacts(rotation: RotationState, date: IsoDate): MessageFac
   return { date, incoming: notice.member, buddy: notice.buddy, outgoing: rotation.current };
 }
 
+/** The absence check's direct messages read the same with one slot or two. */
+const ABSENCE_TEMPLATES = {
+  absenceSkipped:
+    'Hi {skipped}! Your calendar shows you out of office on {awayDays}, much of your *{role}* turn from {start}, so ' +
+    '{incomingMention} takes that turn instead. You keep your place and serve at the next turn you can.',
+  absenceCover:
+    'Hi {incoming}! {skippedMention} is out of office for much of the *{role}* turn from {start}, so you take it ' +
+    'instead, until {end}.',
+};
+
 /** The wording used where the role's configuration gives no template of its own. */
 export function defaultTemplates(
   role: Pick<RoleConfig, 'slots'>,
@@ -76,7 +94,7 @@ export function defaultTemplates(
         '{incomingMention} takes over as {role} on {start} with {buddyMention}; {outgoingMention} rotates off.',
       noticeIncoming:
         'Hi {incoming}! You take over as *{role}* on {start}, until {end}. ' +
-        `{buddyMention} serves with you as your buddy.${calendar}`,
+        `{buddyMention} serves with you as your buddy.${calendar}{awayNote}`,
       noticeBuddy:
         'Hi {buddy}! From {start} you are the {role} buddy of {incomingMention}, who takes over then ' +
         `(until {end}). Please help them get started.${calendar}`,
@@ -86,17 +104,19 @@ export function defaultTemplates(
       ackEscalation:
         '{incomingMention} has not confirmed taking over as {role} on {start} (asked for by {deadline}, and ' +
         'reminded since). {buddyMention} {contacts}: could you check in with them?',
+      ...ABSENCE_TEMPLATES,
     };
   }
   return {
     noticeChannel: '{incomingMention} takes over as {role} on {start}; {outgoingMention} rotates off.',
-    noticeIncoming: `Hi {incoming}! You take over as *{role}* on {start}, until {end}.${calendar}`,
+    noticeIncoming: `Hi {incoming}! You take over as *{role}* on {start}, until {end}.${calendar}{awayNote}`,
     noticeBuddy: 'Hi {buddy}! From {start} {incomingMention} serves as {role}, until {end}.',
     handoverChannel: '{incomingMention} is now {role}, until {end}. Thank you, {outgoingMention}!',
     ackReminder: ACK_REMINDER,
     ackEscalation:
       '{incomingMention} has not confirmed taking over as {role} on {start} (asked for by {deadline}, and ' +
       'reminded since). {contacts}: could you check in with them?',
+    ...ABSENCE_TEMPLATES,
   };
 }
 
@@ -117,6 +137,8 @@ export function messageValues(role: RoleConfig, calendarUrl: string, facts: Mess
     calendarUrl,
     start: formatDay(facts.date),
     end: formatLastDay(turnEnd(role, facts.date)),
+    awayDays: facts.awayDays || 'none',
+    awayNote: facts.awayDays ? ` Your calendar shows you away on ${facts.awayDays}.` : '',
   };
 }
 
@@ -183,6 +205,41 @@ export function planAckMessage(
     recipient: facts.incoming,
     text: renderTemplate(templates[TEMPLATE_OF[kind]], values),
   };
+}
+
+/** A member skipped for an absence, as their message needs them. */
+export interface SkippedForAbsence {
+  member: Member;
+  /** Their away days over the turn (`describeAwayDays`). */
+  awayDays: string | null;
+}
+
+/**
+ * The absence check's direct messages for the handover in `facts` (whose incoming member is the one named instead):
+ * one to each member skipped, and one to the member named, about the member whose turn it was. None when the role's
+ * Slack messages are off or nobody was skipped.
+ */
+export function planAbsenceMessages(
+  role: RoleConfig,
+  calendarUrl: string,
+  facts: MessageFacts,
+  skipped: readonly SkippedForAbsence[],
+): PlannedMessage[] {
+  const slack = role.slack;
+  const first = skipped[0];
+  if (!slack || !slack.enabled || !first) return [];
+  const templates = { ...defaultTemplates(role, calendarUrl), ...definedOnly(slack.templates) };
+  const message = (kind: AbsenceMessageKind, recipient: Member, about: SkippedForAbsence): PlannedMessage => {
+    const values = {
+      ...messageValues(role, calendarUrl, { ...facts, awayDays: about.awayDays }),
+      ...personValues('skipped', about.member),
+    };
+    return { kind, channel: null, recipient, text: renderTemplate(templates[TEMPLATE_OF[kind]], values) };
+  };
+  return [
+    ...skipped.map((s) => message('absence-skipped', s.member, s)),
+    message('absence-cover', facts.incoming, first),
+  ];
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

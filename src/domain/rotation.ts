@@ -760,13 +760,32 @@ export function planFromState(role: RoleSchedule, state: RotationState, firstSta
   return simulate(role, state, firstStart, count).turns;
 }
 
-/** `planFromState` with the warnings the handovers would give (each once, in order). */
+/** A planned turn, with the members whose due turn it passes over and why (an absence, an operator's skip, a leave). */
+export interface PlannedTurn extends Turn {
+  skipped?: { member: Member; reason: LedgerSkipReason }[];
+}
+
+/**
+ * `planFromState` with each turn's skips: the members the turn passes over because they are skipped (the `plan`
+ * query's answer, so operators see an absence skip and who stands in).
+ */
+export function planWithSkips(
+  role: RoleSchedule,
+  state: RotationState,
+  firstStart: IsoDate,
+  count: number,
+): PlannedTurn[] {
+  const { turns, skipped } = simulate(role, state, firstStart, count);
+  return turns.map((turn, i) => (skipped[i]?.length ? { ...turn, skipped: skipped[i] } : turn));
+}
+
+/** `planFromState` with the warnings the handovers would give (each once, in order) and each turn's skips. */
 export function simulate(
   role: RoleSchedule,
   state: RotationState,
   firstStart: IsoDate,
   count: number,
-): { turns: Turn[]; warnings: string[] } {
+): { turns: Turn[]; warnings: string[]; skipped: { member: Member; reason: LedgerSkipReason }[][] } {
   if (!Number.isInteger(count) || count < 1) {
     throw new RotationError(
       'invalid-request',
@@ -775,16 +794,18 @@ export function simulate(
   }
   const turns: Turn[] = [];
   const warnings: string[] = [];
+  const skipped: { member: Member; reason: LedgerSkipReason }[][] = [];
   let simulated = state;
   let start = parseIsoDate(firstStart);
   for (let i = 0; i < count; i++) {
     const step = advance(simulated, { start, end: turnEnd(role, start) }, 0);
     turns.push(step.turn);
+    skipped.push(step.skipped);
     for (const warning of step.warnings) if (!warnings.includes(warning)) warnings.push(warning);
     simulated = step.next;
     start = followingHandoverDate(role, start);
   }
-  return { turns, warnings };
+  return { turns, warnings, skipped };
 }
 
 /**
@@ -1017,7 +1038,7 @@ function advance(
   state: RotationState,
   turn: { start: IsoDate; end: IsoDate },
   historyLimit: number,
-): { next: RotationState; turn: Turn; warnings: string[] } {
+): { next: RotationState; turn: Turn; warnings: string[]; skipped: Choice['skipped'] } {
   const choice = select(state, turn.start);
   const served: Turn = { member: choice.member, start: turn.start, end: turn.end };
   const limit = Math.max(0, Math.floor(historyLimit));
@@ -1036,6 +1057,7 @@ function advance(
     next: state.rules ? afterTurn(next, state.rules, choice, turn.start) : next,
     turn: served,
     warnings: choice.warnings,
+    skipped: choice.skipped,
   };
 }
 

@@ -16,8 +16,26 @@ export const STANDUP_PLACEHOLDERS = [
   'calendarUrl',
 ] as const;
 
-/** What a Slack message may say: the standup's placeholders plus who rotates off and the turn's dates. */
-export const MESSAGE_PLACEHOLDERS = [...STANDUP_PLACEHOLDERS, 'outgoing', 'outgoingMention', 'start', 'end'] as const;
+/**
+ * What a Slack message may say: the standup's placeholders plus who rotates off, the turn's dates, and the incoming
+ * member's away days over their turn when the absence check found some (issue 17): {awayDays} ("Mon 21 Dec, Tue 22
+ * Dec (part of the day)", or "none") and {awayNote} (a sentence saying so, or nothing).
+ */
+export const MESSAGE_PLACEHOLDERS = [
+  ...STANDUP_PLACEHOLDERS,
+  'outgoing',
+  'outgoingMention',
+  'start',
+  'end',
+  'awayDays',
+  'awayNote',
+] as const;
+
+/**
+ * What the absence check's direct messages may say: a message's placeholders plus the member skipped for their
+ * absence ({skipped}, {skippedMention}); {incoming} is who takes the turn instead, {awayDays} the skipped one's days.
+ */
+export const ABSENCE_PLACEHOLDERS = [...MESSAGE_PLACEHOLDERS, 'skipped', 'skippedMention'] as const;
 
 /**
  * What the acknowledgement's reminder and escalation may say: a message's placeholders plus when the answer was due
@@ -67,7 +85,7 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
 
 /** A person for a template: the display name and a Slack mention (`<@U…>`), or "nobody". */
 export function personValues(
-  prefix: 'incoming' | 'buddy' | 'outgoing',
+  prefix: 'incoming' | 'buddy' | 'outgoing' | 'skipped',
   member: { id: string; name: string } | null,
 ): Record<string, string> {
   return {

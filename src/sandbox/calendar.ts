@@ -145,6 +145,8 @@ export interface FakeCalendarServer {
   seedEvent(seed: EventSeed, calendarId?: string): FakeCalendarEvent;
   /** Adds an out-of-office event to the user's primary calendar (made if missing). */
   addOutOfOffice(email: string, seed: OutOfOfficeSeed): FakeCalendarEvent;
+  /** Every user's out-of-office events between two instants (recurring ones expanded), with whose they are. */
+  outOfOffice(fromMs: number, toMs: number): Array<{ email: string; event: FakeCalendarEvent }>;
   /** Lets the service account act as `subject` with these scopes (default calendar.events.readonly). */
   grantDelegation(subject: string, scopes?: string[]): void;
   /** Takes the delegation for `subject` away: its token requests get 401 unauthorized_client. */
@@ -703,6 +705,14 @@ export async function startFakeCalendar(options: FakeCalendarOptions = {}): Prom
       Object.values(state.calendars[id]?.events ?? {}).sort((a, b) => a.id.localeCompare(b.id)),
     seedEvent,
     addOutOfOffice,
+    outOfOffice: (fromMs, toMs) =>
+      Object.values(state.calendars).flatMap((calendar) =>
+        Object.values(calendar.events)
+          .filter((event) => event.eventType === 'outOfOffice' && event.status !== 'cancelled')
+          .flatMap((event) => expandRecurrence(event, fromMs, toMs))
+          .filter((event) => instant(event.start) < toMs && instant(event.end) > fromMs)
+          .map((event) => ({ email: calendar.owner ?? calendar.id, event })),
+      ),
     grantDelegation: (subject, scopes = [CALENDAR_EVENTS_READONLY_SCOPE]) => {
       primaryCalendar(subject);
       state.delegation[subject.toLowerCase()] = [...scopes];

@@ -47,6 +47,8 @@ export interface SandboxView {
   usergroups: Array<{ handle: string; name: string; disabled: boolean; members: string[] }>;
   standups: Array<{ name: string; channel: string; participants: string[]; questions: Segment[][] }>;
   turns: Array<{ summary: string; member: string; start: string; end: string }>;
+  /** Members' out-of-office events over the turns' dates, as whole days (`end` exclusive), by start. */
+  absences: Array<{ member: string; start: string; end: string }>;
 }
 
 export interface SandboxSources {
@@ -152,9 +154,47 @@ export function sandboxView({ slack, geekbot, calendar }: SandboxSources): Sandb
         end: event.end.date as string,
       }))
       .sort((a, b) => a.start.localeCompare(b.start) || a.summary.localeCompare(b.summary)),
+    absences: [],
   };
+  view.absences = calendar ? absenceDays(slack, calendar, view.turns) : [];
   const version = createHash('sha1').update(JSON.stringify(view)).digest('hex').slice(0, 12);
   return { version, ...view };
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The members' out-of-office events as the calendar grid shows them: whole days in UTC (an event ending at midnight
+ * ends the day before), over the turns' dates (or a year from now without turns), named as Slack names the person.
+ */
+function absenceDays(
+  slack: FakeSlack,
+  calendar: FakeCalendarServer,
+  turns: SandboxView['turns'],
+): SandboxView['absences'] {
+  const from = turns[0] ? Date.parse(`${turns[0].start}T00:00:00Z`) - 31 * DAY_MS : Date.now() - 31 * DAY_MS;
+  const last = turns.reduce((latest, t) => (t.end > latest ? t.end : latest), '');
+  const to = last ? Date.parse(`${last}T00:00:00Z`) + 31 * DAY_MS : Date.now() + 366 * DAY_MS;
+  const names = new Map(
+    Object.values(slack.state.users).flatMap((user) =>
+      user.profile.email ? [[user.profile.email.toLowerCase(), nameOf(slack, user.id)] as const] : [],
+    ),
+  );
+  const day = (time: { date?: string; dateTime?: string }, end: boolean): string => {
+    if (time.date) return time.date;
+    const at = Date.parse(time.dateTime ?? '');
+    // An end at midnight is the end of the day before; any other end includes its day.
+    const whole = end && at % DAY_MS !== 0 ? at + DAY_MS : at;
+    return new Date(whole).toISOString().slice(0, 10);
+  };
+  return calendar
+    .outOfOffice(from, to)
+    .map(({ email, event }) => ({
+      member: names.get(email.toLowerCase()) ?? email,
+      start: day(event.start, false),
+      end: day(event.end, true),
+    }))
+    .sort((a, b) => a.start.localeCompare(b.start) || a.member.localeCompare(b.member));
 }
 
 export interface SandboxPage {
@@ -275,7 +315,9 @@ const PAGE_SCRIPT = String.raw`
         var chip = el('div', { class: 'chip', title: t.summary, text: t.member });
         chip.style.background = colour(t.member);
         return chip;
-      });
+      }).concat(view.absences.filter(function (a) { return a.start <= date && date < a.end; }).map(function (a) {
+        return el('div', { class: 'chip away', title: a.member + ': out of office', text: a.member + ' away' });
+      }));
       grid.appendChild(el('div', { class: 'day', 'data-date': date }, [el('div', { class: 'num', text: String(d) })].concat(chips)));
     }
     target.appendChild(grid);
@@ -341,6 +383,7 @@ const PAGE_HTML = `<!doctype html>
   .day { min-height: 64px; background: #fafafa; border: 1px solid #eee; padding: 2px 4px; }
   .day.blank { background: transparent; border: none; }
   .num { font-size: 11px; color: #888; }
+  .chip.away { background: repeating-linear-gradient(45deg, #f4f4f4, #f4f4f4 4px, #e2e2e2 4px, #e2e2e2 8px); color: #555; font-style: italic; }
   .chip { font-size: 12px; border-radius: 3px; padding: 0 3px; margin-top: 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 </style>
 </head>

@@ -11,6 +11,7 @@ import { parseSettings, DEFAULT_SETTINGS, type Settings } from '../../src/domain
 import { calendarTurnCount } from '../../src/domain/notice';
 import { initialState } from '../../src/domain/rotation';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { mergeSettings } from '../../src/settings';
 
 const DATE = '2026-12-09';
 const byName = (name: string) => DEMO_TEAM.find((m) => m.name === name)!;
@@ -277,5 +278,129 @@ describe('prepareHandover activity with Slack messages on (fakes over HTTP)', fu
     assert.equal(sandbox.geekbot.requests.length, 0);
     assert.equal(sandbox.calendar.requests.length, 0);
     assert.equal(posts().length, 3);
+  });
+});
+
+describe('prepareHandover: the absence check before the notice (fakes over HTTP)', function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+  let settings: Settings;
+  let activities: ReturnType<typeof createActivities>;
+  const CHANNEL = 'C0SUPPORT1';
+  /** Ella's turn from DATE (Wed 9 Dec) has ten working days; this week is five of them. */
+  const ELLA_AWAY = { memberId: byName('Ella').id, start: '2026-12-14', end: '2026-12-19' };
+
+  async function start(outOfOffice = [ELLA_AWAY]): Promise<void> {
+    sandbox = await startSandbox({
+      groups: { 'support-triagers': DEMO_TEAM },
+      standupManager: DEMO_MANAGER,
+      channels: [{ id: CHANNEL, name: 'support-freshdesk' }],
+      outOfOffice,
+    });
+    settings = parseSettings(
+      mergeSettings(
+        { ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER },
+        { roles: { 'support-triager': { absences: { outOfOffice: true }, slack: { channel: CHANNEL } } } },
+      ),
+    );
+    activities = createActivities(await buildActivityDeps(sandbox.env, settings));
+  }
+  afterEach(() => sandbox?.close());
+
+  /** Dan incoming, Chloe current: the notice for DATE would name Ella, buddy Dan; Finn would stand in. */
+  const input = (overrides: Partial<PrepareHandoverInput> = {}): PrepareHandoverInput => ({
+    role: 'support-triager',
+    date: DATE,
+    rotation: initialState('support-triager', 2, DEMO_TEAM, { incoming: byName('Dan'), current: byName('Chloe') }),
+    standupId: null,
+    turnCount: 4,
+    checkAbsences: true,
+    ...overrides,
+  });
+  const dmsTo = (name: string) =>
+    Object.values(sandbox.slack.state.channels)
+      .filter((c) => c.is_im && c.user === byName(name).id)
+      .flatMap((c) => sandbox.slack.messagesIn(c.id))
+      .map((m) => `${String(m.metadata?.event_payload?.message_kind)}: ${m.text}`);
+
+  it('an out-of-office week over the turn skips the member; the next one is named, both told, read alongside Slack', async () => {
+    await start();
+    sandbox.slack.faults.latencyMs = 150; // a slow Slack: the absence reads fall within its answer
+    const result = await activities.prepareHandover(input());
+    sandbox.slack.faults.latencyMs = 0;
+    assert.deepEqual(result.named, { memberId: byName('Finn').id, buddyId: byName('Dan').id });
+    assert.deepEqual(result.failures, []);
+    assert.deepEqual(
+      result.absences?.skipped.map((m) => m.name),
+      ['Ella'],
+    );
+    assert.deepEqual(
+      result.absences?.findings.map((f) => [f.member.name, f.kind, f.coverage]),
+      [
+        ['Ella', 'skip', 0.5],
+        ['Finn', 'clear', 0],
+      ],
+    );
+    // Ella and Finn were read in the first round: their out-of-office lists started before Slack's lookup ended
+    // (the group, then each member's users.info; the DMs come after it).
+    const lookupDone = Math.max(
+      ...sandbox.slack.requests.filter((r) => /usergroups|users\.info/.test(r.path)).map((r) => r.endedAt ?? Infinity),
+    );
+    const lists = sandbox.calendar.requests.filter((r) => r.method === 'GET' && /primary\/events/.test(r.path));
+    assert.equal(lists.length, 2, 'one list each for Ella and Finn, no second round');
+    assert.ok(
+      lists.every((r) => r.startedAt < lookupDone),
+      'absences read during the lookup',
+    );
+    // Finn takes the turn in the standup and the calendar; both are told.
+    const [standup] = sandbox.geekbot.state.standups;
+    assert.deepEqual(standup?.users.map((u) => u.id).sort(), [byName('Finn').id, DEMO_MANAGER.id].sort());
+    assert.equal(sandbox.calendar.events().find((e) => e.start.date === DATE)?.summary, 'Support Triager: Finn');
+    assert.deepEqual(dmsTo('Ella'), [
+      'absence-skipped: Hi Ella! Your calendar shows you out of office on Mon 14 Dec, Tue 15 Dec, Wed 16 Dec, Thu 17 ' +
+        'Dec, Fri 18 Dec, much of your *Support Triager* turn from Wed 9 Dec, so <@U0FINN0006> takes that turn ' +
+        'instead. You keep your place and serve at the next turn you can.',
+    ]);
+    // Finn gets the notice as every incoming member does, and the cover message saying why it is them.
+    assert.deepEqual(dmsTo('Finn'), [
+      'notice-incoming: Hi Finn! You take over as *Support Triager* on Wed 9 Dec, until Tue 22 Dec. <@U0DAN00004> ' +
+        'serves with you as your buddy.',
+      'absence-cover: Hi Finn! <@U0ELLA0005> is out of office for much of the *Support Triager* turn from Wed 9 ' +
+        'Dec, so you take it instead, until Tue 22 Dec.',
+    ]);
+
+    // A retry (the worker died after Slack answered) tells nobody twice.
+    await activities.prepareHandover(input({ standupId: result.standupId }));
+    assert.equal(dmsTo('Ella').length + dmsTo('Finn').length, 3, 'each DM once (Finn: the notice and the cover)');
+  });
+
+  it('a run that does not ask for the check, or a role without absences, reads none and skips nobody', async () => {
+    await start();
+    const notAsked = await activities.prepareHandover(input({ checkAbsences: undefined }));
+    assert.equal(notAsked.named?.memberId, byName('Ella').id);
+    assert.equal(notAsked.absences ?? null, null);
+    assert.equal(sandbox.calendar.calls().filter((c) => c === 'POST /token').length, 0, 'no delegated read');
+  });
+
+  it('away below the threshold: named, with the away days; a failed read (no delegation): named, with the cause', async () => {
+    await start([{ memberId: byName('Ella').id, start: '2026-12-14', end: '2026-12-16' }]);
+    const away = await activities.prepareHandover(input());
+    assert.equal(away.named?.memberId, byName('Ella').id);
+    assert.deepEqual(
+      away.absences?.findings.map((f) => [f.member.name, f.kind, f.awayDays]),
+      [['Ella', 'away', 'Mon 14 Dec, Tue 15 Dec']],
+    );
+
+    // A fresh worker (the one above holds Ella's token for an hour), and Ella away the whole turn but unreadable.
+    await sandbox.close();
+    await start([{ memberId: byName('Ella').id, start: '2026-12-09', end: '2026-12-23' }]);
+    sandbox.calendar.withholdDelegation(sandbox.emails[byName('Ella').id]!);
+    const unknown = await activities.prepareHandover(input());
+    assert.equal(unknown.named?.memberId, byName('Ella').id, 'a read that failed never skips');
+    assert.deepEqual(unknown.failures, []);
+    const [finding] = unknown.absences?.findings ?? [];
+    assert.equal(finding?.kind, 'unknown');
+    assert.match(finding?.failures.join(' ') ?? '', /no domain-wide delegation for ella@example\.test/);
+    assert.deepEqual(dmsTo('Finn'), [], 'nobody told of a skip that did not happen');
   });
 });

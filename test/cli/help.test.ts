@@ -40,6 +40,7 @@ describe('team-roles --help', () => {
       'create-bulk-events',
       'delete-bulk-events',
       'plan',
+      'fairness',
       'schedule create',
       'schedule describe',
       'schedule pause',

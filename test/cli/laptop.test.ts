@@ -11,7 +11,13 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { DEFAULT_SETTINGS, type RoleConfigInput } from '../../src/domain/config';
 import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
-import { roleWorkflowId, TeamRoleAttribute, type RoleStateView } from '../../src/shared';
+import {
+  roleWorkflowId,
+  TeamRoleAttribute,
+  type FairnessView,
+  type PlanTurn,
+  type RoleStateView,
+} from '../../src/shared';
 import type { JobPreview, JobResult } from '../../src/workflows/jobs-shared';
 import { assertError, assertOk, startCliBed, tableFields, tableRows, type CliBed } from './bed';
 
@@ -156,6 +162,43 @@ describe("team-roles from an operator's laptop: only TEMPORAL_ADDRESS, a role de
     );
     const history = await json<RoleStateView['history']>(['history', ROLE]);
     assert.equal(history.at(-1)?.member.name, 'Dan');
+  });
+
+  it('reads the rotation’s plan (with its skips) and its fairness ledger', async () => {
+    // Ben skipped for his next turn: the plan says whom that turn passes over, and why.
+    await json<RoleStateView>(['skip', ROLE, 'Ben', '--next']);
+    const plan = await json<PlanTurn[]>(['plan', ROLE, '--count', '3']);
+    assert.equal(plan.length, 3);
+    const passing = plan.find((t) => t.skipped?.some((s) => s.member.name === 'Ben'));
+    assert.ok(passing, `a turn passes Ben over: ${JSON.stringify(plan)}`);
+    assert.equal(passing.skipped?.find((s) => s.member.name === 'Ben')?.reason, 'operator');
+    assert.equal(DateTime.fromISO(plan[0]!.start, { zone: ZONE }).weekday, 4, 'turns start on Thursdays');
+    const table = await bed.cli(['plan', ROLE, '--count', '3']);
+    assertOk(table);
+    assert.match(table.stdout, /^Release Captain \(release-captain\): handover every Thu at 09:30/);
+    assert.match(table.stdout, /instead of Ben \(operator\)/);
+    assertError(await bed.cli(['plan', ROLE, '--from', '2030-01-02']), 2, /--from plan offline: give the group/);
+
+    const fairness = await json<FairnessView>(['fairness', ROLE]);
+    assert.deepEqual([fairness.role, fairness.fairness], [ROLE, 'cycle']);
+    const text = await bed.cli(['fairness', ROLE]);
+    assertOk(text);
+    assert.match(text.stdout, /^Release Captain \(release-captain\): fairness: cycle/);
+    if (fairness.kept) {
+      // Every captain has an account: served, skipped and balance per member.
+      assert.deepEqual(fairness.members.map((r) => r.member.name).sort(), CAPTAINS.map((m) => m.name).sort());
+      assert.deepEqual(tableRows(text.stdout)[0], [
+        'Member',
+        'Served',
+        'Skipped',
+        'Share',
+        'Balance',
+        'In the rotation',
+      ]);
+    } else {
+      assert.deepEqual(fairness.members, []);
+      assert.match(text.stdout, /No ledger yet: this rotation runs under the old rules/);
+    }
   });
 
   it('runs the one-off jobs on the worker; each carries the TeamRole attribute and a summary', async () => {

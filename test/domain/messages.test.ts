@@ -4,6 +4,7 @@ import {
   defaultTemplates,
   messageContent,
   messageFacts,
+  planAbsenceMessages,
   planMessages,
   SLACK_BLOCK_LIMIT,
   SLACK_SECTION_LIMIT,
@@ -16,6 +17,7 @@ import {
   formatLastDay,
   MAX_TEMPLATE_LENGTH,
   MESSAGE_PLACEHOLDERS,
+  ABSENCE_PLACEHOLDERS,
   renderTemplate,
   STANDUP_PLACEHOLDERS,
   templatePlaceholders,
@@ -182,10 +184,49 @@ describe('planMessages', () => {
     assert.deepEqual(planMessages(parseSettings(DEFAULT_SETTINGS).roles['support-triager']!, '', 'notice', facts), []);
   });
 
+  it('the notice says which days the incoming member is away; the absence check DMs who was skipped and who stands in', () => {
+    const facts = { date: '2026-12-09', incoming: CHLOE, buddy: BEN, outgoing: AVA };
+    const away = planMessages(triager, '', 'notice', {
+      ...facts,
+      awayDays: 'Mon 14 Dec, Tue 15 Dec (part of the day)',
+    });
+    assert.equal(
+      away[1]?.text,
+      'Hi Chloe! You take over as *Support Triager* on Wed 9 Dec, until Tue 22 Dec. <@U0BEN> serves with you as your ' +
+        'buddy. Your calendar shows you away on Mon 14 Dec, Tue 15 Dec (part of the day).',
+    );
+    const DAN = { id: 'U0DAN', name: 'Dan' };
+    const planned = planAbsenceMessages(triager, '', facts, [{ member: DAN, awayDays: 'Mon 14 Dec, Tue 15 Dec' }]);
+    assert.deepEqual(
+      planned.map((m) => [m.kind, m.channel, m.recipient?.id]),
+      [
+        ['absence-skipped', null, 'U0DAN'],
+        ['absence-cover', null, 'U0CHLOE'],
+      ],
+    );
+    assert.equal(
+      planned[0]?.text,
+      'Hi Dan! Your calendar shows you out of office on Mon 14 Dec, Tue 15 Dec, much of your *Support Triager* turn ' +
+        'from Wed 9 Dec, so <@U0CHLOE> takes that turn instead. You keep your place and serve at the next turn you can.',
+    );
+    assert.equal(
+      planned[1]?.text,
+      'Hi Chloe! <@U0DAN> is out of office for much of the *Support Triager* turn from Wed 9 Dec, so you take it ' +
+        'instead, until Tue 22 Dec.',
+    );
+    assert.deepEqual(planAbsenceMessages(triager, '', facts, []), [], 'nobody skipped: no message');
+    const off = settingsWith({}).roles['support-triager'] as RoleConfig;
+    assert.deepEqual(planAbsenceMessages(off, '', facts, [{ member: DAN, awayDays: null }]), [], 'messages off');
+  });
+
   it('every default template uses known placeholders only', () => {
     for (const slots of [1, 2] as const) {
       for (const [name, text] of Object.entries(defaultTemplates({ slots }, 'https://cal'))) {
-        const allowed = name.startsWith('ack') ? ACK_PLACEHOLDERS : MESSAGE_PLACEHOLDERS;
+        const allowed = name.startsWith('ack')
+          ? ACK_PLACEHOLDERS
+          : name.startsWith('absence')
+            ? ABSENCE_PLACEHOLDERS
+            : MESSAGE_PLACEHOLDERS;
         assert.equal(templateProblem(text, allowed), null, text);
       }
     }

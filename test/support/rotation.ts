@@ -75,6 +75,8 @@ export interface RoleBedOptions {
   taskQueue?: string;
   /** Rotations on the real clock even under TEAM_ROLES_TEST_NOW (for schedules, which fire on the server's). */
   realClock?: boolean;
+  /** Members' out-of-office events (default the demo's week for Ella, see `demoOutOfOffice`). */
+  outOfOffice?: SandboxOptions['outOfOffice'];
 }
 
 export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOptions = {}): Promise<RoleBed> {
@@ -88,6 +90,7 @@ export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOpti
     channels: options.channels,
     standupManager: DEMO_MANAGER,
     faults: options.faults,
+    outOfOffice: options.outOfOffice,
   });
   // The same path as production: secrets and base URLs from the environment.
   const deps = await testActivityDeps(sandbox, settings);

@@ -12,7 +12,7 @@ import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
 import { addDays } from '../../src/domain/schedule';
 import { mergeSettings } from '../../src/settings';
 import { startSandboxPage, type SandboxPage } from '../../src/sandbox/page';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { DEMO_MANAGER, DEMO_TEAM, demoOutOfOffice, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
@@ -140,5 +140,23 @@ describe('the sandbox page shows what the team sees (real browser)', function ()
     assert.equal(await tab.getByTestId('month-label').innerText(), `${MONTHS[next.getMonth()]} ${next.getFullYear()}`);
     const firstOfNext = `${next.getFullYear()}-${String(next.getMonth() + 1).padStart(2, '0')}-01`;
     await tab.locator(`[data-date="${firstOfNext}"]`).waitFor({ timeout: 10_000 });
+
+    // Ella's out-of-office week (the sandbox's demo absence) shows on its days, Monday to Friday, and not on Saturday.
+    const monday = demoOutOfOffice(now).start.slice(0, 10);
+    const shown = (date: string) => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1;
+    for (let at = next.getFullYear() * 12 + next.getMonth(); at !== shown(monday);) {
+      await tab.getByTestId(at < shown(monday) ? 'next-month' : 'prev-month').click();
+      at += at < shown(monday) ? 1 : -1;
+    }
+    await tab.locator(`[data-date="${monday}"]`).waitFor({ timeout: 10_000 });
+    assert.match(await tab.locator(`[data-date="${monday}"]`).innerText(), /Ella away/);
+    const friday = addDays(monday, 4);
+    if (friday.slice(0, 7) === monday.slice(0, 7)) {
+      assert.match(await tab.locator(`[data-date="${friday}"]`).innerText(), /Ella away/);
+      const saturday = addDays(monday, 5);
+      if (saturday.slice(0, 7) === monday.slice(0, 7)) {
+        assert.doesNotMatch(await tab.locator(`[data-date="${saturday}"]`).innerText(), /Ella away/);
+      }
+    }
   });
 });

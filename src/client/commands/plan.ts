@@ -9,9 +9,11 @@ import {
   type RoleConfig,
   type Turn,
 } from '../../domain';
+import { planQuery, type PlanTurn } from '../../shared';
 import { UsageError } from '../errors';
-import { printJson } from '../output';
-import { localRoleContext } from '../roles';
+import { memberText, out, printJson, table } from '../output';
+import { localRoleContext, runningRotation } from '../roles';
+import { readState, withSession } from '../session';
 
 interface PlanOptions {
   members?: string;
@@ -22,35 +24,35 @@ interface PlanOptions {
 }
 
 const EXAMPLE = `
-Members are given by display name (offline, the name is also the ID) or as Name=SlackID.
---after names the member of the latest turn; the first planned turn goes to the member after them.
+Without --members: the running rotation's plan (its \`plan\` query), with its skips and the absences its last
+absence check found. With --members: offline, from that member list and this machine's configuration; members are
+given by display name (offline, the name is also the ID) or as Name=SlackID, and --after names the member of the
+latest turn (the first planned turn goes to the member after them).
 
-Example:
+Examples:
+  $ npx team-roles plan support-triager --count 6
   $ npx team-roles plan support-triager --members "Person A,Person B,Person C" --after "Person B" --from 2023-03-29 --count 3 --json`;
 
-/** `team-roles plan <role>`: the coming turns, computed offline from a member list. */
+/** `team-roles plan <role>`: the running rotation's coming turns, or turns computed offline from a member list. */
 export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
-    .summary('Coming turns, offline')
+    .summary('Coming turns: the rotation’s, or offline')
     .description(
-      "Show who takes the coming turns of a role (offline: no Slack, no Temporal; the role from this machine's TEAM_ROLES_CONFIG).",
+      "Show who takes the coming turns of a role: the running rotation's plan with its skips and known absences, or " +
+        "offline with --members (no Slack, no Temporal; the role from this machine's TEAM_ROLES_CONFIG).",
     )
     .argument('<role>', 'role name, e.g. support-triager')
-    .option('--members <list>', 'comma-separated members in the group: "Name" or "Name=U123"')
-    .option('--after <member>', 'the member of the latest turn (default: the first member starts)')
-    .option('--from <date>', 'plan from the first handover on/after this date, YYYY-MM-DD (default: today, UTC)')
+    .option('--members <list>', 'offline: comma-separated members in the group: "Name" or "Name=U123"')
+    .option('--after <member>', 'offline: the member of the latest turn (default: the first member starts)')
+    .option('--from <date>', 'offline: from the first handover on/after this date, YYYY-MM-DD (default: today, UTC)')
     .option('--count <n>', 'number of turns (default: a year, 52 weekly or 12 monthly)')
-    .option('--json', 'print the turns as a JSON array of {member: {id, name}, start, end}')
+    .option('--json', 'print the turns as a JSON array of {member: {id, name}, start, end} (online: skipped, away)')
     .addHelpText('after', EXAMPLE)
-    .action((roleName: string, opts: PlanOptions) => {
+    .action(async (roleName: string, opts: PlanOptions) => {
+      if (opts.members === undefined) return rotationPlan(roleName, opts);
       // Offline, so the role comes from this machine's configuration (the shipped roles, or TEAM_ROLES_CONFIG).
       const role = localRoleContext(roleName).role;
-      if (opts.members === undefined) {
-        throw new UsageError(
-          'pass the group with --members "Name,Name=U123,..." (reading it from Slack is not available yet)',
-        );
-      }
       const members = parseMembers(opts.members);
       const afterRef = opts.after;
       const after =
@@ -63,6 +65,37 @@ export function registerPlanCommand(program: Command): void {
       if (opts.json) printJson(turns);
       else process.stdout.write(renderTable(roleName, role, turns));
     });
+}
+
+/** The running rotation's plan: its `plan` query, with the members each turn passes over and the known absences. */
+async function rotationPlan(roleName: string, opts: PlanOptions): Promise<void> {
+  const offlineOnly = (['after', 'from'] as const).filter((flag) => opts[flag] !== undefined);
+  if (offlineOnly.length > 0) {
+    throw new UsageError(
+      `--${offlineOnly.join(' and --')} plan offline: give the group with --members too (the running rotation's ` +
+        'plan starts at its next handover)',
+    );
+  }
+  await withSession(async (session) => {
+    const { handle, ctx } = await runningRotation(session, roleName);
+    const count = Math.min(parseCount(opts.count, ctx.role), 520);
+    await readState(session, handle); // waits while the rotation starts
+    const turns = await handle.query(planQuery, count);
+    if (opts.json) return printJson(turns);
+    const rows = turns.map((turn, i) => [i + 1, memberText(turn.member), turn.start, turn.end, notesOf(turn)]);
+    out(`${planHeading(roleName, ctx.role)}\n${table(['#', 'Member', 'Start', 'End (exclusive)', 'Notes'], rows)}`);
+  }, roleName);
+}
+
+/** What a turn of the rotation's plan says besides who serves: away days, and whom it passes over and why. */
+function notesOf(turn: PlanTurn): string {
+  const notes: string[] = [];
+  if (turn.away) notes.push(`away ${turn.away}`);
+  for (const skipped of turn.skipped ?? []) {
+    const why = skipped.reason === 'absence' ? `away${skipped.away ? ` ${skipped.away}` : ''}` : skipped.reason;
+    notes.push(`instead of ${skipped.member.name || skipped.member.id} (${why})`);
+  }
+  return notes.join('; ') || '-';
 }
 
 /** Runs a domain call; its `RotationError` is the operator's mistake, reported as a usage error. */
@@ -108,10 +141,15 @@ function renderTable(roleName: string, role: RoleConfig, turns: Turn[]): string 
     style: { head: [], border: [], compact: true },
   });
   turns.forEach((turn, i) => table.push([i + 1, turn.member.name, turn.start, turn.end]));
+  return `${planHeading(roleName, role)}\n${table.toString()}\n`;
+}
+
+/** "Support Triager (support-triager): handover every Wed at 10:00; each turn lasts 2 weeks." */
+function planHeading(roleName: string, role: RoleConfig): string {
   const [when, unit] =
     role.cadence === 'weekly'
       ? [`every ${role.handoverWeekday}`, 'week']
       : [`on day ${role.handoverDayOfMonth} of each month`, 'month'];
   const length = `${role.slots} ${unit}${role.slots === 1 ? '' : 's'}`;
-  return `${role.title} (${roleName}): handover ${when} at ${role.handoverTime}; each turn lasts ${length}.\n${table.toString()}\n`;
+  return `${role.title} (${roleName}): handover ${when} at ${role.handoverTime}; each turn lasts ${length}.`;
 }

@@ -5,7 +5,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { OPERATION_LIST, signalDescription } from '../../operations';
-import { configQuery, planQuery, stateQuery } from '../../shared';
+import { configQuery, fairnessQuery, planQuery, stateQuery } from '../../shared';
 import type { Rotation } from './rotation';
 
 export function registerHandlers(rotation: Rotation): void {
@@ -25,7 +25,14 @@ export function registerHandlers(rotation: Rotation): void {
     description: 'Who is incoming, current and next, when the next prepare and handover are, members and history.',
   });
   setHandler(planQuery, (count) => rotation.plan(count), {
-    description: 'The next N turns (default 10) as {member, start, end}, honouring skips and swaps.',
+    description:
+      'The next N turns (default 10) as {member, start, end}, honouring skips and swaps; skipped: [{member, reason}] ' +
+      "for the members a turn passes over; away: the days the absence check found the coming turn's member away.",
+  });
+  setHandler(fairnessQuery, () => rotation.fairness(), {
+    description:
+      'Per member: turns served, turns skipped (absence, operator, left), their equal share of the turns since they ' +
+      'joined and the balance (share − served; positive: turns owed). Members in the group first, most owed first.',
   });
   setHandler(configQuery, () => rotation.runtimeConfig(), {
     description: "The role's configuration as this run uses it (cadence, handover time and zone, group); no secrets.",

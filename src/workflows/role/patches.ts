@@ -51,4 +51,12 @@ export const patches = {
    * 2026-12-02 (issue 14); deprecable one run length after that code is deployed.
    */
   announceHandover: (): boolean => patched('announce-handover'),
+
+  /**
+   * The prepare step of a role with `absences` asks the activity for the absence check (`checkAbsences`) and applies
+   * the skips it returns to the rotation; older runs never asked, so an activity never skips for a run that would not
+   * apply it (its notice would then never match the rotation). Called only for roles with `absences`. Introduced
+   * with issue 17; deprecable one run length after that code is deployed.
+   */
+  absenceCheck: (): boolean => patched('absence-check'),
 };

@@ -5,13 +5,18 @@
  */
 import { allHandlersFinished, condition, log, workflowInfo } from '@temporalio/workflow';
 import { clockNow, realDuration } from '../../domain/clock';
-import { planFromState } from '../../domain/rotation';
+import { fairnessTable } from '../../domain/fairness';
+import { sameMember } from '../../domain/members';
+import { roleRules } from '../../domain/roleRules';
+import { planWithSkips } from '../../domain/rotation';
 import { handoverDateOf } from '../../domain/schedule';
 import type { IsoDate } from '../../domain/types';
 import type { Operation, OperationContext, RequestedStep } from '../../operations';
 import type {
+  FairnessView,
   HandoverMode,
   HandoverNowRequest,
+  PlanTurn,
   RoleRuntimeConfig,
   RoleStateView,
   RoleWorkflowInput,
@@ -160,11 +165,15 @@ export class Rotation {
     return this.config;
   }
 
-  /** The next `count` turns (default 10, at most 520); none when nobody can serve. */
-  plan(count = 10): ReturnType<typeof planFromState> {
+  /**
+   * The next `count` turns (default 10, at most 520) with the members each passes over and why, and the away days
+   * the latest absence check found for the coming turn; none when nobody can serve.
+   */
+  plan(count = 10): PlanTurn[] {
     if (!this.ready) return this.view().history; // throws NotReady
+    let turns: PlanTurn[];
     try {
-      return planFromState(
+      turns = planWithSkips(
         this.config.role,
         this.state.rotation,
         this.pending().date,
@@ -173,6 +182,31 @@ export class Rotation {
     } catch {
       return [];
     }
+    const check = this.state.absences;
+    if (!check) return turns;
+    const awayOf = (member: PlanTurn['member']) =>
+      check.findings.find((f) => sameMember(f.member, member))?.awayDays ?? undefined;
+    return turns.map((turn) => {
+      if (turn.start !== check.date) return turn;
+      const away = awayOf(turn.member);
+      const skipped = turn.skipped?.map((s) => {
+        const days = s.reason === 'absence' ? awayOf(s.member) : undefined;
+        return days ? { ...s, away: days } : s;
+      });
+      return { ...turn, ...(skipped ? { skipped } : {}), ...(away ? { away } : {}) };
+    });
+  }
+
+  /** The fairness table (served, skipped by reason, share and balance per member) of the rotation's ledger. */
+  fairness(): FairnessView {
+    if (!this.ready) this.view(); // throws NotReady
+    const rules = this.state.rotation.rules;
+    return {
+      role: this.input.role,
+      fairness: rules?.fairness ?? roleRules(this.config.role).fairness,
+      kept: rules !== undefined,
+      members: fairnessTable(rules?.ledger ?? []),
+    };
   }
 
   showVisibility(): void {

@@ -4,13 +4,21 @@
  */
 import { log, metricMeter } from '@temporalio/workflow';
 import type { PrepareHandoverResult } from '../../activities';
+import { absenceWarnings, skipForAbsence, type AbsenceCheck } from '../../domain/absenceCheck';
 import { anchorClock, clockNow } from '../../domain/clock';
 import { decideHandover, goesToNotice, type HandoverDecision, type HandoverRules } from '../../domain/handover';
 import { findMember } from '../../domain/members';
 import { formatDay } from '../../domain/templates';
 import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../../domain/notice';
 import { messageFacts } from '../../domain/messages';
-import { initialState, refreshMembers, servingMembers, type RotationState } from '../../domain/rotation';
+import { roleRules } from '../../domain/roleRules';
+import {
+  initialState,
+  refreshMembers,
+  servingMembers,
+  upcomingMember,
+  type RotationState,
+} from '../../domain/rotation';
 import {
   followingHandoverDate,
   handoverInstant,
@@ -85,6 +93,9 @@ export class Steps {
     const { state } = rotation;
     this.applyLookup(result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') });
     if (result.standupId !== null) state.standupId = result.standupId;
+    // The skips the absence check made are the rotation's now, whatever else failed: the people were told.
+    if (result.absences) this.applyAbsences(result.absences);
+    for (const warning of result.warnings ?? []) rotation.warn(warning);
     if (!result.named || result.failures.length) return this.prepareFailed(key, result.failures);
     try {
       for (const warning of handoverNotice(state.rotation, date).warnings) rotation.warn(warning);
@@ -225,6 +236,34 @@ export class Steps {
     rotation.showVisibility();
   }
 
+  /**
+   * Applies the absence check's skips (the same `skipForAbsence` the activity applied to its copy, so the rotation
+   * names whom the notice named) and keeps what it found for the `plan` and `state` queries, with warnings saying so.
+   */
+  private applyAbsences(check: AbsenceCheck): void {
+    const { rotation } = this;
+    const { state } = rotation;
+    for (const member of check.skipped) {
+      try {
+        state.rotation = skipForAbsence(state.rotation, member, check.date);
+      } catch (err) {
+        rotation.warn(`${member.name} could not be skipped for their absence: ${describeFailure(err)}`);
+      }
+    }
+    state.absences = check;
+    try {
+      const named = upcomingMember(state.rotation, check.date).member;
+      for (const warning of absenceWarnings(check, named)) rotation.warn(warning);
+    } catch {
+      // Nobody to name: the prepare step's failure says so.
+    }
+  }
+
+  /** Whether this prepare step asks for the absence check: a role with `absences`, in a run that applies its skips. */
+  private checksAbsences(): boolean {
+    return roleRules(this.role).absences !== null && patches.absenceCheck();
+  }
+
   private async callPrepare(date: IsoDate): Promise<PrepareHandoverResult | { failed: string }> {
     const { input, config, state } = this.rotation;
     try {
@@ -235,6 +274,7 @@ export class Steps {
           rotation: rotationForPrepare(state.rotation, date),
           standupId: state.standupId,
           turnCount: calendarTurnCount(config.role, config.calendarHorizonMonths),
+          ...(this.checksAbsences() ? { checkAbsences: true } : {}),
         },
       ]);
     } catch (err) {

@@ -51,6 +51,7 @@ export function stateView(
     lastError: state.lastError,
     timeScale: state.clock?.scale ?? 1,
     ...(config.services ? { services: config.services } : {}),
+    absences: state.absences ?? null,
   };
 }
 
