@@ -13,6 +13,7 @@
 import { createAbsenceService } from './absences';
 import { createAckService } from './acknowledgements';
 import { calendarRequestBudget, createCalendarService } from './calendar';
+import { createChangeNoticeService } from './change-notices';
 import type { ActivityDeps } from './deps';
 import { serviceOff } from './errors';
 import { createGeekbotService } from './geekbot';
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
     calendar,
     messages,
   });
+  const changeNotices = createChangeNoticeService({ settings, messages, standup: geekbot });
   return {
     ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs }).activities,
     ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
@@ -85,6 +87,7 @@ export function createActivities(deps: ActivityDeps) {
       serviceOff<AbsenceActivities>({ readAbsences: true }, 'the calendar', services.calendar.why)),
     ...ack.activities,
     ...prepare.activities,
+    ...changeNotices.activities,
   };
 }
 

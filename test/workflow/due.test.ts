@@ -46,6 +46,7 @@ function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: bool
     refreshRequested: false,
     handoverRequested: false,
     prepareRetryAt: 0,
+    noticeFollowsChanges: () => true,
     ...rest,
   };
 }

@@ -22,3 +22,10 @@ export const { prepareHandover } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
+
+// Change notices and the corrections of a notice (issue 16): Slack (and Geekbot) calls, each message once by its key.
+export const { sendChangeNotices, withdrawNotice } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '6 hours',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});

@@ -5,7 +5,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { OPERATION_LIST, signalDescription } from '../../operations';
-import { configQuery, planQuery, stateQuery } from '../../shared';
+import { configQuery, historyQuery, planQuery, stateQuery } from '../../shared';
 import type { Rotation } from './rotation';
 
 export function registerHandlers(rotation: Rotation): void {
@@ -26,6 +26,9 @@ export function registerHandlers(rotation: Rotation): void {
   });
   setHandler(planQuery, (count) => rotation.plan(count), {
     description: 'The next N turns (default 10) as {member, start, end}, honouring skips and swaps.',
+  });
+  setHandler(historyQuery, () => rotation.history(), {
+    description: 'Who served when, and the changes of the plan (who, why) with the notices sent about them.',
   });
   setHandler(configQuery, () => rotation.runtimeConfig(), {
     description: "The role's configuration as this run uses it (cadence, handover time and zone, group); no secrets.",

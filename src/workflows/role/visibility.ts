@@ -3,6 +3,8 @@
  * details" that the Web UI and `temporal workflow list` show without running a query.
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { batchDueAt, changeNoticeSettings } from '../../domain/changeNotices';
+import { memberById } from '../../domain/members';
 import { upcomingMember } from '../../domain/rotation';
 import { zonedInstantText } from '../../domain/format';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
@@ -14,6 +16,7 @@ import {
   NextHandoverAtAttribute,
   TeamRoleAttribute,
   type HandoverMode,
+  type NoticeView,
   type RoleRuntimeConfig,
   type RoleStateView,
   type RoleWorkflowState,
@@ -24,6 +27,7 @@ export function stateView(
   config: RoleRuntimeConfig,
   state: RoleWorkflowState,
   mode: HandoverMode,
+  busy: string | null = null,
 ): RoleStateView {
   const { rotation } = state;
   const at = nextHandoverAt(state);
@@ -50,7 +54,34 @@ export function stateView(
     warnings: state.warnings,
     lastError: state.lastError,
     timeScale: state.clock?.scale ?? 1,
+    notice: noticeView(state),
+    changes: state.changeLog ?? [],
+    // On the rotation's clock, as nextHandoverAt.
+    changesToldAt: state.changeBatch
+      ? new Date(batchDueAt(state.changeBatch, changeNoticeSettings(config.role))).toISOString()
+      : null,
+    busy,
   };
+}
+
+/** The notice for the pending handover, from what was prepared (and withdrawn) for it. */
+function noticeView(state: RoleWorkflowState): NoticeView | null {
+  const record = state.noticeRecord;
+  const { prepared } = state;
+  const member = (id: string | null | undefined) =>
+    id ? (memberById(state.rotation.members, id) ?? { id, name: id }) : null;
+  if (record?.withdrawn) {
+    const { rotation } = state;
+    const serving = rotation.slots === 2 ? rotation.incoming : rotation.current;
+    return {
+      key: record.key,
+      incoming: serving,
+      buddy: rotation.slots === 2 ? rotation.current : null,
+      withdrawn: true,
+    };
+  }
+  if (!prepared) return null;
+  return { key: prepared.key, incoming: member(prepared.memberId), buddy: member(prepared.buddyId), withdrawn: false };
 }
 
 /** Search attributes and the Web UI's "current details": who serves, without running a query. */
