@@ -91,8 +91,11 @@ export interface RoleStateView {
   notice: NoticeView | null;
   /** The latest plan changes (who, why) and the notices sent about them, oldest first (bounded). */
   changes: ChangeLogEntry[];
-  /** When the changes not told yet will be (their quiet period ends), or null when there are none. */
-  changesToldAt: string | null;
+  /**
+   * Changes not told yet: when they will be (their quiet period ends; rotation time, as `nextHandoverAt`) and the
+   * operators' summary of them as it stands (null: quiet changes only, nobody is told). Null when there are none.
+   */
+  pendingChanges: { toldAt: string; summary: string | null } | null;
   /** The step the main loop runs now (e.g. `prepare`, `change-notice`), or null while it rests. */
   busy: string | null;
 }

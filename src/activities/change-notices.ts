@@ -167,7 +167,7 @@ export function createChangeNoticeService({ settings, messages, standup, now = D
       const dms: OutgoingMessage[] = recipients.map((recipient) => ({
         key: { handoverKey: noticeCorrectionKey(key, corrections), kind: 'notice-correction', recipient },
         channel: null,
-        text: noticeCorrectionText(facts, 'off'),
+        text: noticeCorrectionText(facts, 'off', { id: recipient, name: recipient }),
       }));
       const [edited, sent] = await Promise.allSettled([Promise.all(edits), messages.deliverAll(dms)]);
       if (edited.status === 'rejected') throw edited.reason;

@@ -195,14 +195,16 @@ const mention = (member: Member | null) => (member ? `<@${member.id}>` : 'nobody
  * The direct message that corrects what a member was told about a handover (a new message, so it reaches them):
  * `now` is what they are in the notice as it stands (`off`: not taking part).
  */
-export function noticeCorrectionText(facts: NoticeFacts, now: 'incoming' | 'buddy' | 'off'): string {
+export function noticeCorrectionText(
+  facts: NoticeFacts,
+  now: 'incoming' | 'buddy' | 'off',
+  recipient?: Member,
+): string {
   const day = formatTurnDate(facts.date);
   const intro = `Change of plan for the ${facts.roleTitle} handover on ${day}:`;
   if (facts.paused) {
-    return (
-      `${intro} the rotation is paused, so it does not happen for now and ${mention(facts.incoming)} keeps serving. ` +
-      'You will hear again when it resumes.'
-    );
+    const serving = recipient && recipient.id === facts.incoming?.id ? 'you keep' : `${mention(facts.incoming)} keeps`;
+    return `${intro} the rotation is paused, so it does not happen for now and ${serving} serving. You will hear again when it resumes.`;
   }
   const withBuddy = facts.buddy ? `, with ${mention(facts.buddy)} as buddy` : '';
   if (now === 'incoming') return `${intro} you take over then after all${withBuddy}.`;

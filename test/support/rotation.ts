@@ -65,6 +65,8 @@ export interface RoleBedOptions {
   team?: Member[];
   /** More Slack user groups (e.g. for a test-only role). */
   groups?: Record<string, Member[]>;
+  /** Slack channels (the bot invited), e.g. the role's channel for its messages. */
+  channels?: SandboxOptions['channels'];
   settings?: SettingsOverlay;
   /** Fault injection for the fakes (latency, 429s, 5xx, drops). */
   faults?: SandboxOptions['faults'];
@@ -84,6 +86,7 @@ export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOpti
     },
     standupManager: DEMO_MANAGER,
     faults: options.faults,
+    channels: options.channels,
   });
   // The same path as production: secrets and base URLs from the environment.
   const deps = await testActivityDeps(sandbox, settings);

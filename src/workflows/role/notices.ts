@@ -5,8 +5,10 @@
  */
 import { roleRules } from '../../domain/roleRules';
 import type { RotationSettings } from '../../domain/rotation';
-import type { RoleSchedule } from '../../domain/schedule';
-import type { NoticeRecord, PlanBasis, RoleRuntimeConfig } from '../../shared';
+import { followingHandoverDate, type RoleSchedule } from '../../domain/schedule';
+import type { IsoDate } from '../../domain/types';
+import type { NoticeRecord, PlanBasis, RoleRuntimeConfig, RoleWorkflowState } from '../../shared';
+import { pendingHandover } from './due';
 
 /** The roster and fairness rules' settings of the role as configured (`freezeWeeks` counted in turns). */
 export function rotationSettings(config: Pick<RoleRuntimeConfig, 'role'>): RotationSettings {
@@ -73,4 +75,16 @@ export function toldOf(
   told[named.memberId] = 'incoming';
   if (named.buddyId && named.buddyId !== named.memberId) told[named.buddyId] = 'buddy';
   return { key, told, corrections: same?.corrections ?? 0, withdrawn: false };
+}
+
+/** The first handover date a join or leave may move: the roster rules' frozen window ends before it (null: no rules). */
+export function frozenUntil(
+  config: Pick<RoleRuntimeConfig, 'role' | 'timeZone'>,
+  state: RoleWorkflowState,
+): IsoDate | null {
+  const rules = state.rotation.rules;
+  if (!rules) return null;
+  let date = pendingHandover(config, state).date;
+  for (let i = 0; i < rules.freezeTurns; i++) date = followingHandoverDate(config.role, date);
+  return date;
 }

@@ -31,7 +31,7 @@ import type { IsoDate, Member } from '../../domain/types';
 import type { RoleRuntimeConfig, RoleWorkflowInput, RoleWorkflowState } from '../../shared';
 import { lookupMembers, prepareHandover, roleSettings, sendChangeNotices, withdrawNotice } from './activities';
 import { isPrepared, type PendingHandover } from './due';
-import { basisChanges, planBasisOf, rotationSettings, toldOf } from './notices';
+import { basisChanges, frozenUntil, planBasisOf, rotationSettings, toldOf } from './notices';
 import { asRequestFailure, describeFailure } from './errors';
 import { patches } from './patches';
 import type { Rotation } from './rotation';
@@ -201,7 +201,7 @@ export class Steps {
     if (!batch) return;
     const settings = changeNoticeSettings(config.role);
     const notice = batchNotice({ name: input.role, title: this.role.title }, batch, {
-      frozenUntil: this.frozenUntil(),
+      frozenUntil: frozenUntil(config, state),
     });
     if (notice.summary === null) return; // quiet changes only
     const told = affectedNames(notice.messages.map((m) => m.member));
@@ -289,15 +289,6 @@ export class Steps {
       ...(outcome.failures.length ? { failures: outcome.failures } : {}),
     });
     rotation.showVisibility();
-  }
-
-  /** The first handover date a join or leave may move (the roster rules' frozen window ends before it). */
-  private frozenUntil(): IsoDate | null {
-    const rules = this.rotation.state.rotation.rules;
-    if (!rules) return null;
-    let date = this.rotation.pending().date;
-    for (let i = 0; i < rules.freezeTurns; i++) date = followingHandoverDate(this.role, date);
-    return date;
   }
 
   private handoverRules(): HandoverRules {

@@ -3,12 +3,13 @@
  * details" that the Web UI and `temporal workflow list` show without running a query.
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { batchDueAt, changeNoticeSettings } from '../../domain/changeNotices';
+import { batchDueAt, batchNotice, changeNoticeSettings } from '../../domain/changeNotices';
 import { memberById } from '../../domain/members';
 import { upcomingMember } from '../../domain/rotation';
 import { zonedInstantText } from '../../domain/format';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
 import { nextHandoverAt } from './due';
+import { frozenUntil } from './notices';
 import type { Member } from '../../domain/types';
 import {
   CurrentMemberAttribute,
@@ -56,9 +57,14 @@ export function stateView(
     timeScale: state.clock?.scale ?? 1,
     notice: noticeView(state),
     changes: state.changeLog ?? [],
-    // On the rotation's clock, as nextHandoverAt.
-    changesToldAt: state.changeBatch
-      ? new Date(batchDueAt(state.changeBatch, changeNoticeSettings(config.role))).toISOString()
+    pendingChanges: state.changeBatch
+      ? {
+          // On the rotation's clock, as nextHandoverAt.
+          toldAt: new Date(batchDueAt(state.changeBatch, changeNoticeSettings(config.role))).toISOString(),
+          summary: batchNotice({ name: role, title: config.role.title }, state.changeBatch, {
+            frozenUntil: frozenUntil(config, state),
+          }).summary,
+        }
       : null,
     busy,
   };
