@@ -20,7 +20,7 @@ const EXPECTED = [
   'support-triager-continued-updates-second-run', // the same with updates
   'schedule-test-started-by-schedule', // started by signal-with-start from the schedule, schedule mode
   'support-triager-worker-killed', // a prepare step whose calendar activity was retried after a worker died
-  'support-triager-change-notices', // change notices on: a skip, swap and override told in one batch
+  'support-triager-change-notices', // change notices on: a skip and a swap told in one batch
 ];
 
 describe('replay of recorded histories', function () {
