@@ -8,7 +8,7 @@ import { memberById } from '../../domain/members';
 import { upcomingMember } from '../../domain/rotation';
 import { zonedInstantText } from '../../domain/format';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
-import { nextHandoverAt } from './due';
+import { nextHandoverAt, pendingHandover } from './due';
 import { frozenUntil } from './notices';
 import type { Member } from '../../domain/types';
 import {
@@ -55,7 +55,7 @@ export function stateView(
     warnings: state.warnings,
     lastError: state.lastError,
     timeScale: state.clock?.scale ?? 1,
-    notice: noticeView(state),
+    notice: noticeView(state, pendingHandover(config, state).key),
     changes: state.changeLog ?? [],
     pendingChanges: state.changeBatch
       ? {
@@ -70,10 +70,10 @@ export function stateView(
   };
 }
 
-/** The notice for the pending handover, from what was prepared (and withdrawn) for it. */
-function noticeView(state: RoleWorkflowState): NoticeView | null {
-  const record = state.noticeRecord;
-  const { prepared } = state;
+/** The notice for the pending handover, from what was prepared (and withdrawn) for it; one for a handover done: none. */
+function noticeView(state: RoleWorkflowState, pendingKey: string): NoticeView | null {
+  const record = state.noticeRecord?.key === pendingKey ? state.noticeRecord : null;
+  const prepared = state.prepared?.key === pendingKey ? state.prepared : null;
   const member = (id: string | null | undefined) =>
     id ? (memberById(state.rotation.members, id) ?? { id, name: id }) : null;
   if (record?.withdrawn) {
