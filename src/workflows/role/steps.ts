@@ -99,7 +99,10 @@ export class Steps {
   async refresh(): Promise<void> {
     try {
       const summary = `read the Slack group ${this.role.usergroup} again (an operator asked)`;
-      this.applyLookup({ members: await lookupMembers.executeWithOptions({ summary }, [this.role.usergroup]) }, this.rotation.pending().date);
+      this.applyLookup(
+        { members: await lookupMembers.executeWithOptions({ summary }, [this.role.usergroup]) },
+        this.rotation.pending().date,
+      );
     } catch (err) {
       this.applyLookup({ error: err }, this.rotation.pending().date);
     }
