@@ -14,10 +14,13 @@
  */
 import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
 import { notAHandoverDate } from './domain/handover';
+import { findMember } from './domain/members';
+import { formatTurnDate } from './domain/planChanges';
 import { override, pause, resume, skip, swap } from './domain/rotation';
 import { alignToHandoverDate, parseIsoDate } from './domain/schedule';
 import type { IsoDate } from './domain/types';
 import {
+  type ChangeOptions,
   handoverNowSignal,
   handoverNowUpdate,
   overrideSignal,
@@ -63,6 +66,25 @@ export interface ChangeOperation<R = unknown> extends Messages<R> {
   kind: 'change';
   /** The workflow state after the request; throws a `RotationError` saying why it cannot be done. */
   apply(state: RoleWorkflowState, request: R, context: OperationContext): RoleWorkflowState;
+  /**
+   * Why the plan changed, in words for the people whose turns it moved ("an operator skipped Dan's next turn"), for
+   * a request `apply` took (`state` is the one it applied to).
+   */
+  reason(state: RoleWorkflowState, request: R): string;
+}
+
+/** Whether a change was made with `quiet` (`--quiet`): recorded, but nobody is told (shared.ts `ChangeOptions`). */
+export function isQuiet(request: unknown): boolean {
+  return typeof request === 'object' && request !== null && (request as ChangeOptions).quiet === true;
+}
+
+/** A member a request names, as the rotation knows them (the name people read), or the reference as given. */
+function named(state: RoleWorkflowState, ref: string): string {
+  try {
+    return findMember(state.rotation.members, ref).name;
+  } catch {
+    return ref.trim();
+  }
 }
 
 /** The main loop's steps that an operator can ask for. */
@@ -93,6 +115,13 @@ export const OPERATIONS = {
     update: overrideUpdate,
     description: 'Set who is incoming and/or current now.',
     apply: (state, request, _context) => ({ ...state, rotation: override(state.rotation, request) }),
+    reason: (state, request) => {
+      const set = [
+        ...(request.incoming?.trim() ? [`incoming to ${named(state, request.incoming)}`] : []),
+        ...(request.current?.trim() ? [`current to ${named(state, request.current)}`] : []),
+      ];
+      return `an operator set ${set.join(' and ')}`;
+    },
   } satisfies ChangeOperation<OverrideRequest>,
 
   skip: {
@@ -104,6 +133,13 @@ export const OPERATIONS = {
       const dates = { from: optionalDate(request.from), to: optionalDate(request.to) };
       return { ...state, rotation: skip(state.rotation, { ...request, ...dates }, context.today) };
     },
+    reason: (state, request) => {
+      const who = named(state, request.member);
+      if (request.next) return `an operator skipped ${who}'s next turn`;
+      const from = request.from ? formatTurnDate(request.from) : 'today';
+      const to = request.to ? formatTurnDate(request.to) : null;
+      return `an operator skipped ${who} ${to && to !== from ? `from ${from} to ${to}` : `on ${from}`}`;
+    },
   } satisfies ChangeOperation<SkipRequest>,
 
   swap: {
@@ -112,6 +148,8 @@ export const OPERATIONS = {
     update: swapUpdate,
     description: 'Two members exchange their next turns.',
     apply: (state, request, context) => ({ ...state, rotation: swap(state.rotation, request, context.today) }),
+    reason: (state, request) =>
+      `an operator swapped the next turns of ${named(state, request.first)} and ${named(state, request.second)}`,
   } satisfies ChangeOperation<SwapRequest>,
 
   pause: {
@@ -119,16 +157,26 @@ export const OPERATIONS = {
     signal: pauseSignal,
     update: pauseUpdate,
     description: 'Stop handovers until resumed.',
-    apply: (state) => ({ ...state, rotation: pause(state.rotation) }),
-  } satisfies ChangeOperation<undefined>,
+    // Where the plan its people were told starts: the resume tells them how far the pause moved their turns.
+    apply: (state, request, context) => ({
+      ...state,
+      rotation: pause(state.rotation),
+      pause: state.rotation.paused && state.pause ? state.pause : { from: context.pending, quiet: isQuiet(request) },
+    }),
+    reason: () => 'an operator paused the rotation',
+  } satisfies ChangeOperation<ChangeOptions | undefined>,
 
   resume: {
     kind: 'change',
     signal: resumeSignal,
     update: resumeUpdate,
     description: 'Resume handovers.',
-    apply: (state) => ({ ...state, rotation: resume(state.rotation) }),
-  } satisfies ChangeOperation<undefined>,
+    apply: (state) => ({ ...state, rotation: resume(state.rotation), pause: null }),
+    reason: (state) =>
+      state.pause && state.rotation.paused
+        ? `the rotation was paused from the handover of ${formatTurnDate(state.pause.from)} until an operator resumed it`
+        : 'an operator resumed the rotation',
+  } satisfies ChangeOperation<ChangeOptions | undefined>,
 
   handoverNow: {
     kind: 'step',

@@ -4,12 +4,14 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Member, RoleConfig, Turn } from './domain';
+import type { IsoDate, Member, RoleConfig, Turn } from './domain';
 import type { AbsenceCheck } from './domain/absenceCheck';
+import type { ChangeLogEntry, NoticeBatch } from './domain/changeNotices';
 import type { ClockAnchor } from './domain/clock';
 import type { FairnessRow, LedgerSkipReason } from './domain/fairness';
 import type { Fairness } from './domain/roleRules';
 import type { RotationState } from './domain/rotation';
+import type { RoleSchedule } from './domain/schedule';
 import type { ServicePlan } from './domain/services';
 
 export const TASK_QUEUE = 'team-roles';
@@ -36,12 +38,21 @@ export const SEARCH_ATTRIBUTES = [
 // The role workflow's messages. Defined once here and used by the workflow, the CLI and the tests.
 // ---------------------------------------------------------------------------------------------
 
+/** What every change operation may carry besides its request. */
+export interface ChangeOptions {
+  /**
+   * A correction nobody needs to hear about (`--quiet`): the change is recorded, but its moves tell nobody (no
+   * direct message, no summary). A notice naming the wrong person is still corrected.
+   */
+  quiet?: boolean;
+}
+
 /** Members are named by Slack ID or exact (case-insensitive) display name. */
-export interface OverrideRequest {
+export interface OverrideRequest extends ChangeOptions {
   incoming?: string;
   current?: string;
 }
-export interface SkipRequest {
+export interface SkipRequest extends ChangeOptions {
   member: string;
   /** Skip turns starting within [from, to] (YYYY-MM-DD, inclusive)... */
   from?: string;
@@ -49,7 +60,7 @@ export interface SkipRequest {
   /** ...or only the member's next turn. */
   next?: boolean;
 }
-export interface SwapRequest {
+export interface SwapRequest extends ChangeOptions {
   first: string;
   second: string;
 }
@@ -83,6 +94,55 @@ export interface RoleStateView {
   services?: ServicePlan;
   /** The latest absence check before a notice (a role with `absences`): who was skipped, what was found; or null. */
   absences?: AbsenceCheck | null;
+  /** The notice for the pending handover: whom it names, or that it was withdrawn while paused; null before it. */
+  notice: NoticeView | null;
+  /** The latest plan changes (who, why) and the notices sent about them, oldest first (bounded). */
+  changes: ChangeLogEntry[];
+  /**
+   * Changes not told yet: when they will be (their quiet period ends; rotation time, as `nextHandoverAt`) and the
+   * operators' summary of them as it stands (null: quiet changes only, nobody is told). Null when there are none.
+   */
+  pendingChanges: { toldAt: string; summary: string | null } | null;
+  /** The step the main loop runs now (e.g. `prepare`, `change-notice`), or null while it rests. */
+  busy: string | null;
+}
+
+export interface NoticeView {
+  /** The handover key, e.g. `support-triager@2026-12-09`. */
+  key: string;
+  /** Whom the standup (and the Slack notice) names: the member taking over, and their buddy (two slots). */
+  incoming: Member | null;
+  buddy: Member | null;
+  /** Paused after it went out: the standup names the member who keeps serving until the rotation resumes. */
+  withdrawn: boolean;
+}
+
+/** The `history` query's answer: who served when, and the changes of the plan with the notices sent about them. */
+export interface RoleHistoryView {
+  turns: Turn[];
+  changes: ChangeLogEntry[];
+}
+
+/** What a member named for the pending handover was last told they are. */
+export type NoticeStatus = 'incoming' | 'buddy' | 'off';
+
+/** The notice for one handover as the people named in it were told (issue 16), so that a change corrects it. */
+export interface NoticeRecord {
+  key: string;
+  /** Each member told about this handover (by Slack ID) and what their latest message says they are. */
+  told: Record<string, NoticeStatus>;
+  /** Corrections sent for this handover so far; each is a new message whose idempotency key carries its number. */
+  corrections: number;
+  /** Paused after the notice went out: the standup was pointed back at the member who keeps serving. */
+  withdrawn: boolean;
+}
+
+/** What the plan was made with, so that a run reading another configuration can tell whose dates it moves. */
+export interface PlanBasis {
+  role: RoleSchedule;
+  timeZone: string;
+  freezeTurns: number;
+  fairness: Fairness;
 }
 
 /** What a role workflow carries across continue-as-new. */
@@ -102,6 +162,19 @@ export interface RoleWorkflowState {
   clock?: ClockAnchor | null;
   /** The latest absence check before a notice (issue 17), for the `plan` and `state` queries; absent: none yet. */
   absences?: AbsenceCheck | null;
+  /** Plan changes not told yet, coalesced (issue 16). Absent in states from before change notices. */
+  changeBatch?: NoticeBatch | null;
+  /** The latest plan changes and the notices sent about them (bounded, `MAX_CHANGE_LOG`). */
+  changeLog?: ChangeLogEntry[];
+  /** The schedule and rules the plan was made with (absent before change notices). */
+  planBasis?: PlanBasis | null;
+  /** The notice for the pending handover as its people were told. */
+  noticeRecord?: NoticeRecord | null;
+  /**
+   * While paused: the handover date it was paused at (the plan its people were last told starts there), and whether
+   * the pause was `quiet`. At the resume, the turns the pause moved later are told (unless quiet).
+   */
+  pause?: { from: IsoDate; quiet: boolean } | null;
 }
 
 export interface RoleWorkflowInput {
@@ -187,3 +260,5 @@ export const fairnessQuery = defineQuery<FairnessView>('fairness');
  * No secrets: tokens and keys never leave the worker.
  */
 export const configQuery = defineQuery<RoleRuntimeConfig>('config');
+/** Who served when, and the changes of the plan (who, why) with the notices sent about them. */
+export const historyQuery = defineQuery<RoleHistoryView>('history');

@@ -14,6 +14,7 @@ import { createAbsenceService } from './absences';
 import { createAckService } from './acknowledgements';
 import { createAnnounceService } from './announce';
 import { calendarRequestBudget, createCalendarService } from './calendar';
+import { createChangeNoticeService } from './change-notices';
 import type { ActivityDeps } from './deps';
 import { serviceOff } from './errors';
 import { createGeekbotService } from './geekbot';
@@ -70,6 +71,7 @@ export function createActivities(deps: ActivityDeps) {
     absences,
     messages,
   });
+  const changeNotices = createChangeNoticeService({ settings, messages, standup: geekbot });
   return {
     ...createSettingsService({ settings, services, testClockShiftMs: deps.testClockShiftMs }).activities,
     ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
@@ -88,6 +90,7 @@ export function createActivities(deps: ActivityDeps) {
       serviceOff<AbsenceActivities>({ readAbsences: true }, 'the calendar', services.calendar.why)),
     ...ack.activities,
     ...prepare.activities,
+    ...changeNotices.activities,
   };
 }
 

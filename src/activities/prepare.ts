@@ -172,7 +172,8 @@ export function createPrepareService(deps: PrepareDeps) {
     else refreshError = message(lookup.reason);
     if (members) {
       try {
-        rotation = refreshMembers(rotation, members).state;
+        // The same frozen window as the workflow's own refresh after this step (both from `date`).
+        rotation = refreshMembers(rotation, members, { role, nextHandover: date }).state;
       } catch {
         // An empty group: the workflow records why and keeps the previous members; so does the notice.
       }

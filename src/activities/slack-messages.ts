@@ -15,6 +15,7 @@ import {
   planAbsenceMessages,
   planMessages,
   templateNameOf,
+  type ChangeMessageKind,
   type MessageFacts,
   type MessageKind,
   type MessagePhase,
@@ -34,9 +35,12 @@ export const NOTICE_EVENT_TYPE = 'team_roles_notice';
 
 /** What makes a message unique: one per handover, kind and (for a DM) recipient. */
 export interface MessageKey {
-  /** `handoverKey(role, date)`, e.g. "support-triager@2026-12-09". */
+  /**
+   * `handoverKey(role, date)`, e.g. "support-triager@2026-12-09"; for a change notice its own key
+   * (`changeNoticeKey`, e.g. "support-triager:plan-change:1796000000000:U0DAN00004").
+   */
   handoverKey: string;
-  kind: MessageKind;
+  kind: MessageKind | ChangeMessageKind;
   /** The user ID a DM goes to; null for a channel post. */
   recipient: string | null;
 }
@@ -63,7 +67,7 @@ export interface OutgoingMessage {
 }
 
 export interface Delivery {
-  kind: MessageKind;
+  kind: MessageKind | ChangeMessageKind;
   recipient: string | null;
   channel: string;
   ts: string;

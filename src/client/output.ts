@@ -96,6 +96,24 @@ export function stateText(state: RoleStateView, title: string, slots: 1 | 2, tim
   rows.push([`Members (${state.members.length})`, state.members.map((m) => m.name || m.id).join(', ') || '-']);
   rows.push(['Standup', state.standupId === null ? '-' : `#${state.standupId}`]);
   if (state.services) rows.push(['Services', servicesText(state.services)]);
+  // Workers from before change notices answer neither.
+  if (state.notice) {
+    const { notice } = state;
+    const buddy = notice.buddy ? `, buddy ${memberText(notice.buddy)}` : '';
+    rows.push([
+      'Notice',
+      notice.withdrawn
+        ? paint(`withdrawn while paused: names ${memberText(notice.incoming)}${buddy} (who keeps serving)`, 'yellow')
+        : `${notice.key.replace(/^.*@/, '')}: ${memberText(notice.incoming)}${buddy}`,
+    ]);
+  }
+  if (state.pendingChanges) {
+    const { pendingChanges } = state;
+    rows.push([
+      'Changes to tell',
+      pendingChanges.summary ? `at ${when(pendingChanges.toldAt)}` : 'none (quiet changes only)',
+    ]);
+  }
   const lines = [`${paint(title, 'bold')} (${state.role}): running, ${mode}.`, fields(rows)];
   for (const warning of state.warnings.slice(-5)) lines.push(`${paint('warning:', 'yellow')} ${warning}`);
   if (state.lastError) lines.push(`${paint('last error:', 'red')} ${state.lastError}`);

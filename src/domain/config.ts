@@ -158,6 +158,26 @@ export const absencesSchema = z
     message: 'name at least one source: "outOfOffice": true and/or a "teamCalendarId"',
   });
 
+/**
+ * The messages that tell people their turns moved (issue 16): changes within `coalesceMinutes` of each other are
+ * told together, one direct message per affected member, plus one summary for the operators.
+ */
+export const changeNoticesSchema = z
+  .object({
+    /** Off: changes are still recorded in the history, nobody is messaged. */
+    enabled: z.boolean().default(true),
+    /** A quiet period: changes closer together than this are told in one message per person. */
+    coalesceMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(5),
+    /** The operators' summary: in the role's Slack channel, or only in the CLI output and the history. */
+    summary: z.enum(['channel', 'cli']).default('channel'),
+  })
+  .strict();
+export type ChangeNoticesConfig = z.infer<typeof changeNoticesSchema>;
+
 const roleBase = z.object({
   /** Human title, also the calendar summary prefix: "<title>: <name>". */
   title: z.string().min(1),
@@ -196,6 +216,8 @@ const roleBase = z.object({
    * of the members who can take a turn, the one who owes the most turns against an equal share takes it.
    */
   fairness: z.enum(FAIRNESS_MODES).optional(),
+  /** Direct messages to the members whose turns a change moved, and a summary for the operators. */
+  changeNotices: changeNoticesSchema.prefault({}),
   /** Default 0.5: an absence covering at least this share of a turn's working days skips the member for it. */
   absenceSkipThreshold: z.number().gt(0).max(1).optional(),
   absences: absencesSchema.optional(),

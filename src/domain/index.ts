@@ -17,3 +17,4 @@ export * from './fairness';
 export * from './planChanges';
 export * from './absences';
 export * from './handover';
+export * from './changeNotices';

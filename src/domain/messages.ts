@@ -22,6 +22,12 @@ export const MESSAGE_KINDS = [
   'absence-cover',
 ] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
+/**
+ * The messages of change notices (issue 16), worded by src/domain/changeNotices.ts rather than templates: a direct
+ * message to a member whose turns moved, the operators' summary in the channel, a correction of a notice.
+ */
+export const CHANGE_MESSAGE_KINDS = ['plan-change', 'plan-change-summary', 'notice-correction'] as const;
+export type ChangeMessageKind = (typeof CHANGE_MESSAGE_KINDS)[number];
 /** The acknowledgement's messages (src/domain/acknowledgement.ts): a reminder DM, then one post in the channel. */
 export type AckMessageKind = Extract<MessageKind, 'ack-reminder' | 'ack-escalation'>;
 /** The absence check's messages (src/domain/absenceCheck.ts): DMs to the member skipped and to who is named instead. */

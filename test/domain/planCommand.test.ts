@@ -15,12 +15,14 @@ interface Outcome {
   stderr: string;
 }
 
-function plan(...args: string[]): Promise<Outcome> {
+function plan(...argsAndEnv: (string | Record<string, string>)[]): Promise<Outcome> {
+  const args = argsAndEnv.filter((a): a is string => typeof a === 'string');
+  const env = Object.assign({}, ...argsAndEnv.filter((a) => typeof a !== 'string')) as Record<string, string>;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['--require', 'tsx/cjs', 'src/client/cli.ts', 'plan', ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' } },
+      { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } },
       (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -67,7 +69,6 @@ describe('team-roles plan (CLI)', function () {
     badDate: ['support-triager', '--members', SEVEN, '--from', '2023-02-30'],
     zeroCount: ['support-triager', '--members', SEVEN, '--count', '0'],
     wordCount: ['support-triager', '--members', SEVEN, '--count', 'three'],
-    noMembers: ['support-triager'],
     duplicate: ['support-triager', '--members', 'Ann,ann'],
   };
   /**
@@ -133,7 +134,10 @@ describe('team-roles plan (CLI)', function () {
   it('--help shows an example', async () => {
     const help = await run('help');
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /Example:\n\s+\$ npx team-roles plan support-triager --members/);
+    assert.match(
+      help.stdout,
+      /Examples:\n\s+\$ npx team-roles plan support-triager --count 6\n\s+\$ npx team-roles plan support-triager --members/,
+    );
   });
 
   it('an unknown role: exit 2, listing the roles', async () =>
@@ -149,7 +153,12 @@ describe('team-roles plan (CLI)', function () {
     assertUsageError(await run('zeroCount'), /--count must be a whole number/);
     assertUsageError(await run('wordCount'), /--count must be a whole number/);
   });
-  it('no --members: exit 2, saying to pass them', async () =>
-    assertUsageError(await run('noMembers'), /pass the group with --members/));
+  it('no --members and no Temporal to read the running rotation from: exit 1, saying how to reach it', async () => {
+    // Port 1 on loopback: nothing listens there, so the CLI fails fast instead of finding a dev server by chance.
+    const outcome = await plan('support-triager', { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    assert.equal(outcome.code, 1, outcome.stderr);
+    assert.equal(outcome.stdout, '');
+    assert.match(outcome.stderr, /Cannot reach Temporal at 127\.0\.0\.1:1/);
+  });
   it('the same member twice: exit 2', async () => assertUsageError(await run('duplicate'), /lists "ann" twice/));
 });

@@ -8,7 +8,9 @@
  * over every run (the workflows continue as new every 8 handovers): no workflow task failed in the workflow's code,
  * none timed out; the server's own refusals of a completion because messages arrived meanwhile (UnhandledCommand,
  * Temporal's mechanism for them) are counted and reported. An update the server refuses that way is sent again, as a
- * client must. After one settling handover, the calendar and standup agree with the rotation.
+ * client must. Paused with a notice out (a pause during the notice), the notice is withdrawn: the standup names who
+ * keeps serving, never the member the notice had named. After one settling handover, the calendar and standup agree
+ * with the rotation.
  *
  * FAULTS_CHAOS_SEQUENCES (default 2000) sets the number of sequences, spread over FAULTS_CHAOS_ROLES (default 4)
  * workflows; FAULTS_CHAOS_SEED replays a run.
@@ -134,7 +136,12 @@ describe('faults: operator chaos, signals and updates between and during handove
     };
     const afterFirst = await sendUpdate(handle, { op: 'handoverNow', date: 'pending' }, undefined);
     assert.ok(afterFirst.ok && afterFirst.view, 'the first handover');
-    return new Chaos(oracle, handle, oracle.handoverApplies(model, model.pending), afterFirst.view.warnings);
+    const index = roles.indexOf(role) + 1;
+    const standup = () => {
+      const found = sandbox.geekbot.state.standups.find((s) => s.name === `ChaosTriager${index}`);
+      return found && { users: found.users.map((u) => u.id), question: found.questions[0]?.text ?? '' };
+    };
+    return new Chaos(oracle, handle, oracle.handoverApplies(model, model.pending), afterFirst.view.warnings, standup);
   }
 
   /** Settles one rotation (resume, hand over once more) and checks it against the fakes and its histories. */
@@ -219,6 +226,7 @@ describe('faults: operator chaos, signals and updates between and during handove
           `${totals.updatesAccepted} updates accepted, ${totals.updatesRejected} rejected with their reason, ` +
           `${totals.signals} signals (${totals.signalsIgnored} ignored with a warning); ` +
           `${totals.notReady} state queries answered NotReady (a new run starting); ` +
+          `${totals.withdrawn} notices withdrawn by a pause, each checked against the standup; ` +
           `${handovers} handovers, ${runs} workflow runs (continue-as-new every ${HANDOVERS_PER_RUN}); ` +
           `${serverRefusals} workflow task completions refused by the server for messages that arrived meanwhile ` +
           `(UnhandledCommand), ${retriedUpdates.count} updates sent again after such a refusal; ${elapsed(started)}`,

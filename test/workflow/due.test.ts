@@ -48,6 +48,7 @@ function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: bool
     handoverRequested: false,
     prepareRetryAt: 0,
     onDutySetFor: null,
+    noticeFollowsChanges: () => true,
     ...rest,
   };
 }

@@ -329,17 +329,20 @@ describe('role workflow: operator messages (dev server)', function () {
       await handover('Ava', 'Finn', 'H5 (swap)');
       state = await handover('Grace', 'Ava', 'H6 (swap returned)');
 
-      // Ava (current) and Ben leave the Slack group: Ava finishes her turn, neither is assigned again.
+      // Ava (current) and Ben leave the Slack group: Ava finishes her turn, neither is assigned again. The next two
+      // turns are frozen (freezeWeeks 2): Ben's (H7) goes to Dan, who gives up his own next place for it; Chloe's
+      // (H8) stays as planned.
       bed.sandbox.setGroup(
         'support-triagers',
         DEMO_TEAM.filter((m) => !['Ava', 'Ben'].includes(m.name)),
       );
-      state = await handover('Chloe', 'Grace', 'H7 (Ava and Ben left)');
+      state = await handover('Dan', 'Grace', "H7 (Ava and Ben left: Dan takes Ben's frozen turn)");
       assert.deepEqual(
         state.members.map((m) => m.name),
         ['Chloe', 'Dan', 'Ella', 'Finn', 'Grace'],
       );
       assert.ok(state.warnings.some((w) => /Ava \(U0AVA00001\) left the support-triager group/.test(w)));
+      assert.ok(state.warnings.some((w) => /Ben \(U0BEN00002\) left .*: Dan \(U0DAN00004\) takes their turn/.test(w)));
 
       // Paused: a handover by signal does nothing (and says why); resumed, the rotation goes on.
       await handle.executeUpdate(pauseUpdate);
@@ -350,34 +353,42 @@ describe('role workflow: operator messages (dev server)', function () {
         return s.warnings.some((w) => /not done: the rotation is paused/.test(w)) && s;
       });
       assert.equal(state.lastHandoverKey, pausedKey);
-      assert.deepEqual([state.incoming?.name, state.current?.name], ['Chloe', 'Grace']);
+      assert.deepEqual([state.incoming?.name, state.current?.name], ['Dan', 'Grace']);
       await handle.executeUpdate(resumeUpdate);
-      await handover('Dan', 'Chloe', 'H8');
+      await handover('Chloe', 'Dan', 'H8 (frozen: as planned)');
 
       // Overrides: a new incoming (the order continues after them), then a new current.
       state = await handle.executeUpdate(overrideUpdate, { args: [{ incoming: 'Finn' }] });
-      assert.deepEqual([state.incoming?.name, state.current?.name, state.next?.name], ['Finn', 'Chloe', 'Grace']);
+      assert.deepEqual([state.incoming?.name, state.current?.name, state.next?.name], ['Finn', 'Dan', 'Grace']);
       await handover('Grace', 'Finn', 'H9 (after the override)');
       state = await handle.executeUpdate(overrideUpdate, { args: [{ current: 'Ella' }] });
       assert.deepEqual([state.incoming?.name, state.current?.name], ['Grace', 'Ella']);
       state = await handover('Chloe', 'Grace', 'H10 (wraps past the leavers)');
 
-      // Dan is away for the next two handovers: Ella and Finn serve, then Dan.
+      // Dan is away for the next two handovers. His place comes at H11, but he served Ben's turn at H7 in its stead:
+      // it passes to Ella, then Finn and Grace, and Dan serves when the cycle comes round to him again.
       const h11 = state.nextHandoverAt.slice(0, 10);
       await handle.executeUpdate(skipUpdate, { args: [{ member: 'Dan', from: h11, to: addDays(h11, 7) }] });
-      await handover('Ella', 'Chloe', 'H11 (Dan away)');
+      await handover('Ella', 'Chloe', 'H11 (Dan away; his place already served at H7)');
       await handover('Finn', 'Ella', 'H12 (Dan still away)');
-      await handover('Dan', 'Finn', 'H13 (Dan back)');
-      await handover('Grace', 'Dan', 'H14');
+      await handover('Grace', 'Finn', 'H13');
+      await handover('Chloe', 'Grace', 'H14');
 
-      // Ben rejoins: he takes his place in the order again.
+      // Ben rejoins: a newcomer now, he enters the cycle behind everyone: after the frozen window's two turns, once
+      // every member already there has served once more. Nobody's turn before his first one moves.
       bed.sandbox.setGroup(
         'support-triagers',
         DEMO_TEAM.filter((m) => m.name !== 'Ava'),
       );
       state = await handle.executeUpdate(refreshMembersUpdate);
-      assert.equal(state.next?.name, 'Ben');
-      state = await handover('Ben', 'Grace', 'H15 (Ben rejoined)');
+      assert.equal(state.next?.name, 'Dan');
+      const plan = await handle.query(planQuery, 8);
+      assert.deepEqual(
+        plan.map((t) => t.member.name),
+        ['Dan', 'Ella', 'Finn', 'Grace', 'Chloe', 'Dan', 'Ella', 'Ben'],
+        'the two frozen turns as planned, everyone once more, then Ben',
+      );
+      state = await handover('Dan', 'Chloe', 'H15 (Ben rejoined: the frozen window first)');
 
       // Ava never served again after leaving; every turn has exactly one event naming its member.
       assert.equal(state.history.length, 15);

@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
+import type { ChangeLogEntry } from '../../domain/changeNotices';
+import { zonedInstantText } from '../../domain/format';
 import type { RoleStateView } from '../../shared';
 import { instantText, memberText, out, paint, printJson, stateText, table } from '../output';
-import {
-  localRoleContext,
-  requireRunning,
-  rotationIfRunning,
-  runningRotation,
-  teamSettings,
-  type RoleContext,
-} from '../roles';
+import { localRoleContext, rotationIfRunning, runningRotation, teamSettings, type RoleContext } from '../roles';
 import { readState, runningRoles, withSession } from '../session';
 import { countOption, examples, type JsonOption } from './common';
 
@@ -69,26 +64,66 @@ export function registerStatusCommand(program: Command): void {
 
   program
     .command('history')
-    .summary('Who served when')
-    .description('Show who served the role when (oldest first), as the rotation recorded it.')
+    .summary('Who served when, and how the plan changed')
+    .description(
+      'Show who served the role when (oldest first), as the rotation recorded it, then the latest changes of the ' +
+        'plan (who, why) and the notices sent about them.',
+    )
     .argument('<role>', 'role name, e.g. support-triager')
-    .option('--limit <n>', 'only the latest N turns')
-    .option('--json', 'print the turns as a JSON array of {member, start, end}')
-    .addHelpText('after', examples('team-roles history support-triager --limit 10'))
-    .action(async (roleName: string, opts: JsonOption & { limit?: string }) => {
+    .option('--limit <n>', 'only the latest N turns (and changes)')
+    .option('--changes', 'only the changes of the plan and the notices sent')
+    .option('--json', 'print the turns as a JSON array of {member, start, end} (with --changes: the changes)')
+    .addHelpText(
+      'after',
+      examples('team-roles history support-triager --limit 10', 'team-roles history support-triager --changes'),
+    )
+    .action(async (roleName: string, opts: JsonOption & { limit?: string; changes?: boolean }) => {
       const limit = opts.limit === undefined ? undefined : countOption(opts.limit, '--limit', 1, 100_000);
       await withSession(async (session) => {
-        const state = await readState(session, await requireRunning(session, roleName));
-        const turns = limit === undefined ? state.history : state.history.slice(-limit);
+        const { handle, ctx } = await runningRotation(session, roleName);
+        const state = await readState(session, handle);
+        const latest = <T>(list: T[]) => (limit === undefined ? list : list.slice(-limit));
+        // A worker from before change notices answers no `changes`.
+        const changes = latest(state.changes ?? []);
+        if (opts.changes) {
+          if (opts.json) return printJson(changes);
+          return out(changesText(changes, ctx.timeZone, roleName));
+        }
+        const turns = latest(state.history);
         if (opts.json) return printJson(turns);
-        if (turns.length === 0) return out(`No handovers recorded yet for ${roleName}.`);
-        const first = state.history.length - turns.length;
-        out(
-          table(
-            ['#', 'Member', 'Start', 'End (exclusive)'],
-            turns.map((turn, i) => [first + i + 1, memberText(turn.member), turn.start, turn.end]),
-          ),
-        );
+        if (turns.length === 0) out(`No handovers recorded yet for ${roleName}.`);
+        else {
+          const first = state.history.length - turns.length;
+          out(
+            table(
+              ['#', 'Member', 'Start', 'End (exclusive)'],
+              turns.map((turn, i) => [first + i + 1, memberText(turn.member), turn.start, turn.end]),
+            ),
+          );
+        }
+        out(`\n${paint('Changes of the plan', 'bold')}\n${changesText(changes, ctx.timeZone, roleName)}`);
       }, roleName);
     });
+}
+
+/** The change log as operators read it: one block per change, notice and correction. */
+function changesText(entries: ChangeLogEntry[], timeZone: string, roleName: string): string {
+  if (entries.length === 0) return `No changes of the plan recorded yet for ${roleName}.`;
+  const lines = entries.map((entry) => {
+    const when = zonedInstantText(entry.at, timeZone);
+    if (entry.kind === 'change') {
+      const moved = entry.affected.length ? `moves ${entry.affected.join(', ')}` : "moves nobody's turns";
+      return `${when}  ${paint('change', 'bold')}: ${entry.reason}; ${moved}${entry.quiet ? ' (--quiet: nobody told)' : ''}`;
+    }
+    const failed = entry.failures?.length ? `\n    ${paint('failed:', 'red')} ${entry.failures.join('; ')}` : '';
+    if (entry.kind === 'correction') return `${when}  ${paint('correction', 'bold')}: ${entry.text}${failed}`;
+    const where = { channel: 'posted in the channel', cli: 'kept here (summary: cli)', off: 'no Slack messages' };
+    const told = entry.told.length ? `told ${entry.told.join(', ')}` : 'nobody messaged';
+    const summary = entry.summary
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\n');
+    return `${when}  ${paint('notice', 'bold')}: ${told}; summary ${where[entry.summaryTo]}${failed}\n${summary}`;
+  });
+  return lines.join('\n');
 }

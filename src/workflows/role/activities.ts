@@ -38,3 +38,10 @@ export const { announceHandover, syncOnDutyGroup } = proxyLocalActivities<Activi
   scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+// Change notices and the corrections of a notice (issue 16): Slack (and Geekbot) calls, each message once by its key.
+export const { sendChangeNotices, withdrawNotice } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '6 hours',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});

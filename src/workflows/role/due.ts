@@ -3,9 +3,10 @@
  * an input; no Temporal import), so adding a step to the product is one more case here and one more method in
  * steps.ts, and test/workflow/due.test.ts checks the order without a server.
  */
+import { batchDueAt, changeNoticeSettings } from '../../domain/changeNotices';
 import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../domain/notice';
 import { servingMembers, upcomingMember } from '../../domain/rotation';
-import { handoverDateOf, handoverKey, prepareInstant } from '../../domain/schedule';
+import { handoverDateOf, handoverKey, prepareInstant, type RoleSchedule } from '../../domain/schedule';
 import { formatDay } from '../../domain/templates';
 import type { IsoDate } from '../../domain/types';
 import type { HandoverMode, RoleRuntimeConfig, RoleWorkflowState } from '../../shared';
@@ -28,6 +29,10 @@ export type Due =
   | { step: 'pass-paused-handover'; pending: PendingHandover }
   /** Tell who comes next, and top the calendar up. */
   | { step: 'prepare'; pending: PendingHandover }
+  /** Paused after the notice went out: point the standup back at who keeps serving, and correct the messages. */
+  | { step: 'withdraw-notice'; pending: PendingHandover }
+  /** Changes of the plan whose quiet period is over: tell the members whose turns moved. */
+  | { step: 'change-notice' }
   /** The handover time came (the workflow's own timer; in schedule mode the schedule asks instead). */
   | { step: 'handover'; pending: PendingHandover }
   /**
@@ -49,6 +54,11 @@ export interface Moment {
   prepareRetryAt: number;
   /** Whom this run last set (or tried to set) the on-duty group to, by Slack ID; null: not yet. */
   onDutySetFor: readonly string[] | null;
+  /**
+   * Whether this run corrects a notice that no longer names who takes over (withdraws it while paused, re-points
+   * one that went out early): the `notice-names-who-takes-over` patch, asked only when it matters.
+   */
+  noticeFollowsChanges: () => boolean;
 }
 
 /** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
@@ -56,7 +66,10 @@ export function nextHandoverAt(state: RoleWorkflowState): Date {
   return new Date(state.nextHandoverAt ?? 0);
 }
 
-export function pendingHandover(config: RoleRuntimeConfig, state: RoleWorkflowState): PendingHandover {
+export function pendingHandover(
+  config: { role: RoleSchedule; timeZone: string },
+  state: RoleWorkflowState,
+): PendingHandover {
   const at = nextHandoverAt(state);
   const date = handoverDateOf(config.role, config.timeZone, at);
   return { date, at, key: handoverKey(state.rotation.role, date) };
@@ -82,27 +95,47 @@ export function isPrepared(config: RoleRuntimeConfig, state: RoleWorkflowState, 
   }
 }
 
-/** The step due now, in order: what operators asked for first, then the notice, then the handover. */
+/** Whether the notice for the pending handover has gone out (it may have been asked for before its time). */
+export function noticeIsOut(state: RoleWorkflowState, key: string): boolean {
+  return state.prepared?.key === key;
+}
+
+/**
+ * The step due now, in order: what operators asked for first; then, paused, the withdrawal of a notice that went
+ * out and the handover time passing, or else the notice and the handover; then the changes to tell.
+ */
 export function nextDue(moment: Moment): Due {
   const { now, config, state, mode } = moment;
   const pending = pendingHandover(config, state);
   const handoverAt = pending.at.getTime();
   const prepareAt = prepareInstant(config.role, pending.at).getTime();
+  const toldAt = state.changeBatch ? batchDueAt(state.changeBatch, changeNoticeSettings(config.role)) : undefined;
 
   if (moment.refreshRequested) return { step: 'refresh' };
   if (moment.handoverRequested) return { step: 'requested-handover', pending };
   const serving = onDutyToSet(moment);
   if (serving) return { step: 'sync-on-duty', serving };
   if (state.rotation.paused) {
+    // Before the handover time passes: after it, the notice is for a handover no longer pending.
+    const withdraw = noticeIsOut(state, pending.key) && now >= moment.prepareRetryAt;
+    if (withdraw && moment.noticeFollowsChanges()) return { step: 'withdraw-notice', pending };
     if (now >= handoverAt) return { step: 'pass-paused-handover', pending };
   } else {
-    if (now >= prepareAt && now >= moment.prepareRetryAt && !isPrepared(config, state, pending.date, pending.key)) {
+    if (
+      now >= moment.prepareRetryAt &&
+      !isPrepared(config, state, pending.date, pending.key) &&
+      // A notice that went out early is corrected at once, not from its usual time on.
+      (now >= prepareAt || (noticeIsOut(state, pending.key) && moment.noticeFollowsChanges()))
+    ) {
       return { step: 'prepare', pending };
     }
     if (mode === 'timer' && now >= handoverAt) return { step: 'handover', pending };
   }
-  const wakeAt = wakeTime(moment, Math.max(prepareAt, moment.prepareRetryAt), handoverAt);
-  return { step: 'rest', now, wakeAt, until: restingUntil(moment, pending.date, wakeAt, handoverAt) };
+  if (toldAt !== undefined && now >= toldAt) return { step: 'change-notice' };
+  const planned = wakeTime(moment, Math.max(prepareAt, moment.prepareRetryAt), handoverAt);
+  if (toldAt !== undefined && (planned === undefined || toldAt < planned))
+    return { step: 'rest', now, wakeAt: toldAt, until: 'until the changes of the plan are told' };
+  return { step: 'rest', now, wakeAt: planned, until: restingUntil(moment, pending.date, planned, handoverAt) };
 }
 
 /** What a rest waits for, as the Web UI shows on its timer: "until the notice for Wed 9 Dec". */
@@ -130,7 +163,12 @@ function onDutyToSet({ config, state, onDutySetFor }: Moment): string[] | null {
 
 /** Paused: the handover time (to pass it). Else the notice time, then the handover time (none in schedule mode). */
 function wakeTime(moment: Moment, prepareAt: number, handoverAt: number): number | undefined {
-  if (moment.state.rotation.paused) return handoverAt;
+  if (moment.state.rotation.paused) {
+    // A withdrawal that failed is tried again at its retry time.
+    const { prepared } = moment.state;
+    const retrying = prepared !== null && moment.prepareRetryAt > moment.now && moment.prepareRetryAt < handoverAt;
+    return retrying && moment.noticeFollowsChanges() ? moment.prepareRetryAt : handoverAt;
+  }
   if (moment.now < prepareAt) return prepareAt;
   return moment.mode === 'schedule' ? undefined : handoverAt;
 }

@@ -5,7 +5,7 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { OPERATION_LIST, signalDescription } from '../../operations';
-import { configQuery, fairnessQuery, planQuery, stateQuery } from '../../shared';
+import { configQuery, fairnessQuery, historyQuery, planQuery, stateQuery } from '../../shared';
 import type { Rotation } from './rotation';
 
 export function registerHandlers(rotation: Rotation): void {
@@ -33,6 +33,9 @@ export function registerHandlers(rotation: Rotation): void {
     description:
       'Per member: turns served, turns skipped (absence, operator, left), their equal share of the turns since they ' +
       'joined and the balance (share − served; positive: turns owed). Members in the group first, most owed first.',
+  });
+  setHandler(historyQuery, () => rotation.history(), {
+    description: 'Who served when, and the changes of the plan (who, why) with the notices sent about them.',
   });
   setHandler(configQuery, () => rotation.runtimeConfig(), {
     description: "The role's configuration as this run uses it (cadence, handover time and zone, group); no secrets.",

@@ -17,6 +17,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
 
   for (;;) {
     const due = rotation.due();
+    rotation.busy = due.step === 'rest' ? null : due.step;
     switch (due.step) {
       case 'refresh': // an operator asked to read the Slack group again
         await steps.refresh();
@@ -35,6 +36,12 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
         break;
       case 'handover': // the handover time came
         await steps.handover(due.pending.date);
+        break;
+      case 'withdraw-notice': // paused after the notice went out: the standup back to who keeps serving
+        await steps.withdrawNotice(due.pending);
+        break;
+      case 'change-notice': // changes of the plan, quiet for a while: tell the members whose turns moved
+        await steps.tellChanges();
         break;
       case 'rest': // nothing is due: after a long run continue as new, else sleep until the next step or a message
         if (rotation.runIsLong()) {

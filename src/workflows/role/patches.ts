@@ -59,4 +59,26 @@ export const patches = {
    * with issue 17; deprecable one run length after that code is deployed.
    */
   absenceCheck: (): boolean => patched('absence-check'),
+
+  /**
+   * Roster rules (issue 16): a new rotation starts under them, a running one adopts them at its next run start, so a
+   * join or leave moves no turn in the frozen window (`freezeWeeks`). Called only where a state without rules would
+   * get them. Introduced with change notices; deprecable one run length after that code is deployed.
+   */
+  rosterRules: (): boolean => patched('roster-rules'),
+
+  /**
+   * Plan changes are recorded and told (issue 16): a change that moves someone's turns opens or joins a batch, which
+   * the loop tells once its quiet period is over (one more activity, only when a change happens). Called where a
+   * change is recorded. Deprecable one run length after that code is deployed.
+   */
+  changeNotices: (): boolean => patched('change-notices'),
+
+  /**
+   * The notice names who really takes over (issue 16): paused after the notice went out, the loop points the
+   * standup back at the member who keeps serving and corrects the messages; a notice that went out early (a
+   * handover asked for, then stopped by a pause) is re-pointed as soon as it no longer matches, not only from its
+   * prepare time on. Called only when one of those is due. Deprecable one run length after that code is deployed.
+   */
+  noticeNamesWhoTakesOver: (): boolean => patched('notice-names-who-takes-over'),
 };

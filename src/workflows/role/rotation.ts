@@ -5,18 +5,22 @@
  */
 import { allHandlersFinished, condition, log, workflowInfo } from '@temporalio/workflow';
 import { clockNow, realDuration } from '../../domain/clock';
+import { addToBatch, affectedNames, appendChangeLog, changeNoticeSettings } from '../../domain/changeNotices';
 import { fairnessTable } from '../../domain/fairness';
 import { sameMember } from '../../domain/members';
+import { calendarTurnCount } from '../../domain/notice';
+import { comparePlans, type PlanChange } from '../../domain/planChanges';
 import { roleRules } from '../../domain/roleRules';
-import { planWithSkips } from '../../domain/rotation';
-import { handoverDateOf } from '../../domain/schedule';
-import type { IsoDate } from '../../domain/types';
-import type { Operation, OperationContext, RequestedStep } from '../../operations';
+import { planFromState, planWithSkips } from '../../domain/rotation';
+import { handoverDateOf, type RoleSchedule } from '../../domain/schedule';
+import type { IsoDate, Turn } from '../../domain/types';
+import { isQuiet, type Operation, type OperationContext, type RequestedStep } from '../../operations';
 import type {
   FairnessView,
   HandoverMode,
   HandoverNowRequest,
   PlanTurn,
+  RoleHistoryView,
   RoleRuntimeConfig,
   RoleStateView,
   RoleWorkflowInput,
@@ -65,6 +69,8 @@ export class Rotation {
   private readonly untilReady: (() => void)[] = [];
   /** A prepare step that failed for good is tried again from then on (rotation time). */
   prepareRetryAt = 0;
+  /** The step the main loop runs now, or null while it rests (the `state` query's `busy`). */
+  busy: string | null = null;
   /**
    * Whom this run last set (or tried to set) the role's on-duty group to, by Slack ID; null until it did. Kept per
    * run, so each run puts the group right once at its start (also after a hand edit in Slack).
@@ -103,9 +109,10 @@ export class Rotation {
     this.run.state = state;
   }
 
-  /** The rotation starts: signals that waited are applied, the search attributes set. */
-  begin(config: RoleRuntimeConfig, state: RoleWorkflowState): void {
+  /** The rotation starts: `adopt` takes the configuration, then signals that waited are applied, the search attributes set. */
+  begin(config: RoleRuntimeConfig, state: RoleWorkflowState, adopt?: () => void): void {
     this.started = { config, state };
+    adopt?.();
     for (const deferred of this.untilReady.splice(0)) deferred();
     this.showVisibility();
   }
@@ -133,6 +140,7 @@ export class Rotation {
       handoverRequested: this.inbox.handovers.length > 0,
       prepareRetryAt: this.prepareRetryAt,
       onDutySetFor: this.onDutySetFor,
+      noticeFollowsChanges: () => patches.noticeNamesWhoTakesOver(),
     });
   }
 
@@ -156,7 +164,13 @@ export class Rotation {
   }
 
   view(): RoleStateView {
-    return stateView(this.input.role, this.config, this.state, this.mode);
+    return stateView(this.input.role, this.config, this.state, this.mode, this.busy);
+  }
+
+  /** The `history` query: the turns served, and the plan's changes with the notices sent about them. */
+  history(): RoleHistoryView {
+    const { history } = this.view(); // throws NotReady while starting
+    return { turns: history, changes: this.state.changeLog ?? [] };
   }
 
   /** The configuration this run uses (the `config` query); NotReady while starting, like the state. */
@@ -292,13 +306,61 @@ export class Rotation {
   }
 
   private change(operation: Extract<Operation, { kind: 'change' }>, request: unknown): void {
+    const before = this.state;
     try {
-      this.state = operation.apply(this.state, request, this.context());
+      this.state = operation.apply(before, request, this.context());
     } catch (err) {
       throw asRequestFailure(err);
     }
+    if (patches.changeNotices()) {
+      const plans = { before: this.planForNotices(before), after: this.planForNotices(this.state) };
+      // The resume of a quiet pause tells nobody how far the pause moved their turns.
+      const quietPause = before.pause?.quiet === true && before.rotation.paused && !this.state.rotation.paused;
+      this.recordChange({ reason: operation.reason(before, request), ...plans }, isQuiet(request) || quietPause);
+    }
     this.inbox.wake = true;
     this.showVisibility();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Changes of the plan (issue 16): recorded in the change log, and in the batch the loop tells
+  // -------------------------------------------------------------------------------------------------------------
+
+  /**
+   * The turns a change is measured over: the calendar's horizon from the pending handover, or while paused from the
+   * one it was paused at (the plan its people were last told); none when nobody can serve.
+   */
+  planForNotices(
+    state: RoleWorkflowState,
+    config: { role: RoleSchedule; timeZone: string; calendarHorizonMonths: number } = this.config,
+  ): Turn[] {
+    const from = state.rotation.paused && state.pause ? state.pause.from : pendingHandover(config, state).date;
+    try {
+      const count = calendarTurnCount(config.role, config.calendarHorizonMonths);
+      return planFromState(config.role, state.rotation, from, count);
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * Records a change of the plan: in the change log (why, whose turns it moved) and, when it moved anyone and the
+   * role tells changes, in the open batch. The caller has checked the `change-notices` patch.
+   */
+  recordChange(change: Omit<PlanChange, 'at'>, quiet = false): void {
+    const { state } = this;
+    const at = this.now();
+    const moved = comparePlans(change.before, change.after, change).changes.map((c) => c.member);
+    state.changeLog = appendChangeLog(state.changeLog, {
+      kind: 'change',
+      at: new Date(at).toISOString(),
+      reason: change.reason,
+      affected: affectedNames(moved),
+      ...(quiet ? { quiet: true as const } : {}),
+    });
+    if (moved.length === 0 || !changeNoticeSettings(this.config.role).enabled) return;
+    state.changeBatch = addToBatch(state.changeBatch ?? null, { ...change, at }, quiet);
+    this.inbox.wake = true;
   }
 
   /** What an operation may read besides the state: `today` and `pending` are worked out only when asked for. */

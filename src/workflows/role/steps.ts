@@ -13,6 +13,15 @@ import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../../dom
 import { messageFacts } from '../../domain/messages';
 import { roleRules } from '../../domain/roleRules';
 import {
+  affectedNames,
+  appendChangeLog,
+  batchNotice,
+  changeNoticeSettings,
+  changeSummaryKey,
+  rosterReason,
+} from '../../domain/changeNotices';
+import {
+  configureRules,
   initialState,
   refreshMembers,
   servingMembers,
@@ -20,7 +29,9 @@ import {
   type RotationState,
 } from '../../domain/rotation';
 import {
+  alignToHandoverDate,
   followingHandoverDate,
+  handoverDateOf,
   handoverInstant,
   nextHandoverAfter,
   parseIsoDate,
@@ -28,8 +39,17 @@ import {
 } from '../../domain/schedule';
 import type { IsoDate, Member } from '../../domain/types';
 import type { RoleRuntimeConfig, RoleWorkflowInput, RoleWorkflowState } from '../../shared';
-import { announceHandover, lookupMembers, prepareHandover, roleSettings, syncOnDutyGroup } from './activities';
+import {
+  announceHandover,
+  lookupMembers,
+  prepareHandover,
+  roleSettings,
+  sendChangeNotices,
+  syncOnDutyGroup,
+  withdrawNotice,
+} from './activities';
 import { isPrepared, type PendingHandover } from './due';
+import { basisChanges, frozenUntil, planBasisOf, rotationSettings, toldOf } from './notices';
 import { asRequestFailure, describeFailure } from './errors';
 import { patches } from './patches';
 import type { Rotation } from './rotation';
@@ -53,16 +73,56 @@ export class Steps {
     if (clock) state.clock = clock; // real time (no anchor) adds nothing to the state
     const now = new Date(clockNow(state.clock, Date.now()));
     state.nextHandoverAt ??= nextHandoverAfter(config.role, config.timeZone, now).toISOString();
-    this.rotation.begin(config, state);
+    // The configuration is read again at every run: it is taken before the messages that waited for the start.
+    this.rotation.begin(config, state, () => this.adoptConfiguration());
+  }
+
+  /**
+   * At a run's start: puts the rotation under the roster rules with this configuration's settings (a running
+   * rotation adopts them as it stands), and tells whose turns a configuration changed since the last run moved.
+   */
+  private adoptConfiguration(): void {
+    const { rotation } = this;
+    const { config, state } = rotation;
+    const before: RoleWorkflowState = { ...state };
+    const settings = rotationSettings(config);
+    const rules = state.rotation.rules;
+    const differ = rules && (rules.freezeTurns !== settings.freezeTurns || rules.fairness !== settings.fairness);
+    if (rules ? differ : patches.rosterRules()) state.rotation = configureRules(state.rotation, settings);
+
+    const basis = planBasisOf(config, settings);
+    const changed = state.planBasis ? basisChanges(state.planBasis, basis) : [];
+    if (state.planBasis && changed.length > 0 && patches.changeNotices()) {
+      const previous = { ...config, role: state.planBasis.role, timeZone: state.planBasis.timeZone };
+      // A handover instant the new schedule does not have (another weekday or time) moves to its next one.
+      const pendingAt = new Date(state.nextHandoverAt ?? 0);
+      const pendingDate = handoverDateOf(config.role, config.timeZone, pendingAt);
+      const onSchedule =
+        alignToHandoverDate(config.role, pendingDate) === pendingDate &&
+        handoverInstant(config.role, config.timeZone, pendingDate).getTime() === pendingAt.getTime();
+      if (!onSchedule && pendingAt.getTime() > rotation.now()) {
+        const now = new Date(rotation.now());
+        state.nextHandoverAt = nextHandoverAfter(config.role, config.timeZone, now).toISOString();
+      }
+      rotation.recordChange({
+        reason: `the configuration changed (${changed.join('; ')})`,
+        before: rotation.planForNotices(before, previous),
+        after: rotation.planForNotices(state),
+      });
+    }
+    state.planBasis = basis;
   }
 
   /** An operator asked to read the Slack group again. */
   async refresh(): Promise<void> {
     try {
       const summary = `read the Slack group ${this.role.usergroup} again (an operator asked)`;
-      this.applyLookup({ members: await lookupMembers.executeWithOptions({ summary }, [this.role.usergroup]) });
+      this.applyLookup(
+        { members: await lookupMembers.executeWithOptions({ summary }, [this.role.usergroup]) },
+        this.rotation.pending().date,
+      );
     } catch (err) {
-      this.applyLookup({ error: err });
+      this.applyLookup({ error: err }, this.rotation.pending().date);
     }
     this.rotation.inbox.refresh = false;
     this.rotation.showVisibility();
@@ -91,7 +151,9 @@ export class Steps {
     const result = await this.callPrepare(date);
     if ('failed' in result) return this.prepareFailed(key, [result.failed]);
     const { state } = rotation;
-    this.applyLookup(result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') });
+    // With the handover date the activity's own refresh used, so both place the frozen window alike.
+    const lookup = result.members ? { members: result.members } : { error: new Error(result.refreshError ?? '') };
+    this.applyLookup(lookup, date);
     if (result.standupId !== null) state.standupId = result.standupId;
     // The skips the absence check made are the rotation's now, whatever else failed: the people were told.
     if (result.absences) this.applyAbsences(result.absences);
@@ -104,6 +166,8 @@ export class Steps {
     }
     state.prepared = { key, ...result.named };
     if (result.turns !== undefined && patches.reprepareWhenTurnsMove()) state.prepared.turns = result.turns;
+    // Who the notice's messages told what, so that a change corrects them (only where the role sends messages).
+    if (rotation.config.role.slack?.enabled) state.noticeRecord = toldOf(state.noticeRecord, key, result.named);
     if (state.lastError?.startsWith('prepare')) state.lastError = null;
     log.info('prepared handover', { key, next: result.named.memberId });
     return true;
@@ -192,6 +256,105 @@ export class Steps {
     } catch (err) {
       rotation.warn(`handover ${key} not told in Slack: ${describeFailure(err)}`);
     }
+  }
+
+  /** Tells the changes whose quiet period is over: a direct message to each member whose turns moved, a summary. */
+  async tellChanges(): Promise<void> {
+    const { rotation } = this;
+    const { state, config, input } = rotation;
+    const batch = state.changeBatch;
+    state.changeBatch = null; // changes from now on open the next batch
+    if (!batch) return;
+    const settings = changeNoticeSettings(config.role);
+    const notice = batchNotice({ name: input.role, title: this.role.title }, batch, {
+      frozenUntil: frozenUntil(config, state),
+    });
+    if (notice.summary === null) return; // quiet changes only
+    const told = affectedNames(notice.messages.map((m) => m.member));
+    // After an activity the state may be another object (an operation replaced it meanwhile): read it again.
+    const record = (summaryTo: 'channel' | 'cli' | 'off', failures: string[]) => {
+      const { state } = rotation;
+      state.changeLog = appendChangeLog(state.changeLog, {
+        kind: 'notice',
+        at: new Date(rotation.now()).toISOString(),
+        told: summaryTo === 'off' ? [] : told,
+        summary: notice.summary ?? '',
+        summaryTo,
+        ...(failures.length ? { failures } : {}),
+      });
+    };
+    // Without Slack messages the summary is kept in the history only.
+    if (!config.role.slack?.enabled) return record('off', []);
+    let failures: string[];
+    try {
+      const result = await sendChangeNotices({
+        role: input.role,
+        messages: notice.messages.map((m) => ({ key: m.key, recipient: m.member.id, text: m.text })),
+        summary:
+          settings.summary === 'channel' ? { key: changeSummaryKey(input.role, batch), text: notice.summary } : null,
+      });
+      failures = result.failures;
+    } catch (err) {
+      failures = [describeFailure(err)];
+    }
+    const after = rotation.state;
+    if (failures.length) {
+      after.lastError = `change notice: ${failures.join('; ')}`;
+      log.warn('change notices not all sent', { error: after.lastError });
+    } else if (after.lastError?.startsWith('change notice')) after.lastError = null;
+    record(settings.summary, failures);
+    log.info('change notices sent', { role: input.role, told: told.length });
+  }
+
+  /**
+   * Paused after the notice went out: the standup is pointed back at the member who keeps serving (buddy: the
+   * current one) and the Slack notice is corrected (the channel post edited, a message to the member who is no
+   * longer up). Resumed, the notice goes out again when it is due.
+   */
+  async withdrawNotice({ date, key }: Pick<PendingHandover, 'date' | 'key'>): Promise<void> {
+    const { rotation } = this;
+    const { input } = rotation;
+    let { state } = rotation;
+    const { slots, incoming, current } = state.rotation;
+    const serving = slots === 2 ? (incoming ?? current) : current;
+    const buddy = slots === 2 && serving !== current ? current : null;
+    if (!serving) {
+      state.prepared = null; // nobody has served yet: nobody to point the standup at
+      return;
+    }
+    let outcome: Awaited<ReturnType<typeof withdrawNotice>> | { failed: string };
+    try {
+      outcome = await withdrawNotice({
+        role: input.role,
+        date,
+        serving,
+        buddy,
+        standupId: state.standupId,
+        told: state.noticeRecord?.key === key ? state.noticeRecord : null,
+      });
+    } catch (err) {
+      outcome = { failed: describeFailure(err) };
+    }
+    state = rotation.state; // an operation may have replaced it while the activity ran
+    if ('failed' in outcome || outcome.failures.length) {
+      const failures = 'failed' in outcome ? [outcome.failed] : outcome.failures;
+      state.lastError = `withdraw ${key}: ${failures.join('; ')}`;
+      rotation.prepareRetryAt = rotation.now() + PREPARE_RETRY_MS;
+      log.warn('withdrawing the notice failed; it will be retried', { key, error: state.lastError });
+      if ('failed' in outcome) return;
+    } else if (state.lastError?.startsWith('withdraw')) state.lastError = null;
+    if (outcome.standupId !== null) state.standupId = outcome.standupId;
+    state.prepared = null;
+    state.noticeRecord = outcome.told;
+    const text = `notice for ${key} withdrawn: the rotation is paused; the standup names ${serving.name} again`;
+    rotation.warn(text);
+    state.changeLog = appendChangeLog(state.changeLog, {
+      kind: 'correction',
+      at: new Date(rotation.now()).toISOString(),
+      text,
+      ...(outcome.failures.length ? { failures: outcome.failures } : {}),
+    });
+    rotation.showVisibility();
   }
 
   private handoverRules(): HandoverRules {
@@ -290,17 +453,26 @@ export class Steps {
     return false;
   }
 
-  /** Applies a read of the Slack group; an empty group or a failed lookup keeps the members the rotation had. */
-  private applyLookup(lookup: { members: Member[] } | { error: unknown }): void {
+  /**
+   * Applies a read of the Slack group; an empty group or a failed lookup keeps the members the rotation had. Under
+   * the roster rules the frozen window starts at `nextHandover` (the prepare activity's own refresh uses the same).
+   */
+  private applyLookup(lookup: { members: Member[] } | { error: unknown }, nextHandover: IsoDate): void {
     const { rotation } = this;
     const { state } = rotation;
     try {
       if ('error' in lookup) throw lookup.error;
-      const result = refreshMembers(state.rotation, lookup.members);
+      const before: RoleWorkflowState = { ...state };
+      const result = refreshMembers(state.rotation, lookup.members, { role: this.role, nextHandover });
       state.rotation = result.state;
       for (const warning of result.warnings) rotation.warn(warning);
-      if (result.joined.length || result.left.length) {
-        log.info('members changed', { joined: result.joined.length, left: result.left.length });
+      const { joined, left } = result;
+      if (joined.length || left.length) {
+        log.info('members changed', { joined: joined.length, left: left.length });
+        if (patches.changeNotices()) {
+          const plans = { before: rotation.planForNotices(before), after: rotation.planForNotices(state) };
+          rotation.recordChange({ reason: rosterReason(joined, left), ...plans, joined, left });
+        }
       }
       if (state.lastError?.startsWith('refresh:')) state.lastError = null;
     } catch (err) {
@@ -325,8 +497,9 @@ async function startingState(input: RoleWorkflowInput, config: RoleRuntimeConfig
   };
   const seed = { incoming: resolve(input.seed?.incoming), current: resolve(input.seed?.current) };
   try {
+    const settings = patches.rosterRules() ? rotationSettings(config) : undefined;
     return {
-      rotation: initialState(input.role, config.role.slots, members, seed),
+      rotation: initialState(input.role, config.role.slots, members, seed, settings),
       standupId: null,
       prepared: null,
       nextHandoverAt: null,

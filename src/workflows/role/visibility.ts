@@ -3,10 +3,13 @@
  * details" that the Web UI and `temporal workflow list` show without running a query.
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { batchDueAt, batchNotice, changeNoticeSettings } from '../../domain/changeNotices';
+import { memberById } from '../../domain/members';
 import { upcomingMember } from '../../domain/rotation';
 import { zonedInstantText } from '../../domain/format';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
-import { nextHandoverAt } from './due';
+import { nextHandoverAt, pendingHandover } from './due';
+import { frozenUntil } from './notices';
 import type { Member } from '../../domain/types';
 import {
   CurrentMemberAttribute,
@@ -14,6 +17,7 @@ import {
   NextHandoverAtAttribute,
   TeamRoleAttribute,
   type HandoverMode,
+  type NoticeView,
   type RoleRuntimeConfig,
   type RoleStateView,
   type RoleWorkflowState,
@@ -24,6 +28,7 @@ export function stateView(
   config: RoleRuntimeConfig,
   state: RoleWorkflowState,
   mode: HandoverMode,
+  busy: string | null = null,
 ): RoleStateView {
   const { rotation } = state;
   const at = nextHandoverAt(state);
@@ -52,7 +57,39 @@ export function stateView(
     timeScale: state.clock?.scale ?? 1,
     ...(config.services ? { services: config.services } : {}),
     absences: state.absences ?? null,
+    notice: noticeView(state, pendingHandover(config, state).key),
+    changes: state.changeLog ?? [],
+    pendingChanges: state.changeBatch
+      ? {
+          // On the rotation's clock, as nextHandoverAt.
+          toldAt: new Date(batchDueAt(state.changeBatch, changeNoticeSettings(config.role))).toISOString(),
+          summary: batchNotice({ name: role, title: config.role.title }, state.changeBatch, {
+            frozenUntil: frozenUntil(config, state),
+          }).summary,
+        }
+      : null,
+    busy,
   };
+}
+
+/** The notice for the pending handover, from what was prepared (and withdrawn) for it; one for a handover done: none. */
+function noticeView(state: RoleWorkflowState, pendingKey: string): NoticeView | null {
+  const record = state.noticeRecord?.key === pendingKey ? state.noticeRecord : null;
+  const prepared = state.prepared?.key === pendingKey ? state.prepared : null;
+  const member = (id: string | null | undefined) =>
+    id ? (memberById(state.rotation.members, id) ?? { id, name: id }) : null;
+  if (record?.withdrawn) {
+    const { rotation } = state;
+    const serving = rotation.slots === 2 ? rotation.incoming : rotation.current;
+    return {
+      key: record.key,
+      incoming: serving,
+      buddy: rotation.slots === 2 ? rotation.current : null,
+      withdrawn: true,
+    };
+  }
+  if (!prepared) return null;
+  return { key: prepared.key, incoming: member(prepared.memberId), buddy: member(prepared.buddyId), withdrawn: false };
 }
 
 /** Search attributes and the Web UI's "current details": who serves, without running a query. */

@@ -21,6 +21,8 @@ export interface Stats {
   signals: number;
   signalsIgnored: number;
   notReady: number;
+  /** Notices withdrawn because a pause stopped their handover, each checked against the standup. */
+  withdrawn: number;
 }
 
 export function zeroStats(): Stats {
@@ -33,6 +35,7 @@ export function zeroStats(): Stats {
     signals: 0,
     signalsIgnored: 0,
     notReady: 0,
+    withdrawn: 0,
   };
 }
 
@@ -47,6 +50,8 @@ export class Chaos {
   candidates: Model[];
   readonly stats = zeroStats();
   private readonly trail: string[] = [];
+  /** The key of the last withdrawn notice checked against the standup. */
+  private withdrawnChecked: string | null = null;
 
   constructor(
     readonly oracle: Oracle,
@@ -54,6 +59,8 @@ export class Chaos {
     start: Model,
     /** The warnings of the last state seen. */
     private warnings: string[],
+    /** The role's Geekbot standup as the fake holds it: its participants' IDs and its question. */
+    private readonly standup: () => { users: string[]; question: string } | undefined,
   ) {
     this.candidates = [start];
   }
@@ -71,7 +78,43 @@ export class Chaos {
       if (commands.some((c) => c.via === 'signal' && c.message.op === 'refreshMembers')) {
         await sendUpdate(this.handle, { op: 'refreshMembers' }, undefined);
       }
+      await this.checkNotice();
     }
+  }
+
+  /**
+   * The notice never names the wrong person (issue 16): paused with a notice out, the loop withdraws it and the
+   * standup names the member who keeps serving (two slots: the incoming one, the current one as buddy). When the
+   * model says a pause stopped a handover whose notice had gone out, the workflow must show that notice.
+   */
+  private async checkNotice(): Promise<void> {
+    if (!this.candidates.some((m) => m.rotation.paused)) return; // running: no notice to withdraw, no query
+    let view = await this.view();
+    const modelSaysOut = this.candidates.every((m) => m.rotation.paused && m.noticeOut === m.pending);
+    if (modelSaysOut && !view.notice)
+      this.fail(`paused during the notice for ${this.candidates[0]!.pending}: the workflow shows no notice out`);
+    if (!view.paused || !view.notice) return;
+    for (let i = 0; i < 500 && view.paused && view.notice && (!view.notice.withdrawn || view.busy); i++) {
+      await sleep(20);
+      view = await this.view();
+    }
+    this.warnings = view.warnings; // the withdrawal's own warning
+    if (!view.paused || !view.notice) return;
+    if (!view.notice.withdrawn) this.fail(`paused with the notice ${view.notice.key} out: not withdrawn within 10 s`);
+    if (view.notice.key === this.withdrawnChecked) return;
+    this.withdrawnChecked = view.notice.key;
+    this.stats.withdrawn += 1;
+    const serving = view.incoming ?? view.current;
+    const standup = this.standup();
+    if (!serving || !standup) return;
+    if (!standup.users.includes(serving.id) || !standup.question.includes(`<@${serving.id}>`))
+      this.fail(
+        `notice ${view.notice.key} withdrawn while paused: the standup asks ${standup.users.join(', ')}, not ` +
+          `${serving.name} (${serving.id}) who keeps serving`,
+      );
+    const named = view.next;
+    if (named && named.id !== serving.id && named.id !== view.current?.id && standup.users.includes(named.id))
+      this.fail(`notice ${view.notice.key} withdrawn while paused: the standup still names ${named.name}`);
   }
 
   private note(line: string): void {
@@ -136,7 +179,7 @@ export class Chaos {
         next: m,
       };
     }
-    return { outcome: { ok: true } as Outcome, warning: undefined, next: { ...m, rotation: result.rotation } };
+    return { outcome: { ok: true } as Outcome, warning: undefined, next: this.oracle.changed(m, result.rotation) };
   }
 
   /** One command on its own: the outcome and the state must be exactly the model's. */
@@ -266,7 +309,7 @@ export class Chaos {
               const expected: Outcome = 'error' in result ? { ok: false, message: result.error } : { ok: true };
               consistent = sameOutcome(expected, outcome);
             }
-            if ('rotation' in result) m = { ...m, rotation: result.rotation };
+            if ('rotation' in result) m = this.oracle.changed(m, result.rotation);
           }
           if (!consistent) break;
         }

@@ -18,6 +18,11 @@ export interface Model {
   pending: IsoDate;
   /** Handovers applied so far (not part of the workflow's state). */
   handovers: number;
+  /**
+   * The handover date whose notice went out while a pause stopped the handover itself (a pause during the notice),
+   * until the rotation resumes or hands over: the loop must then withdraw that notice (issue 16).
+   */
+  noticeOut?: IsoDate;
 }
 
 /** An update's outcome; an accepted one carries the state it returned. */
@@ -96,12 +101,18 @@ export class Oracle {
   /** The end of a started handover, decided again after the notice: a pause that came meanwhile stops it. */
   handoverApplies(model: Model, date: IsoDate): Model {
     const decision = this.decide(model, date);
-    if (!decision.handOver) return model;
+    if (!decision.handOver) return decision.because === 'paused' ? { ...model, noticeOut: date } : model;
     return {
       rotation: decision.result.state,
       pending: date >= model.pending ? followingHandoverDate(this.config.role, date) : model.pending,
       handovers: model.handovers + 1,
     };
+  }
+
+  /** The rotation after an operator change; a resume ends the notice the pause left out (`noticeOut`). */
+  changed(model: Model, rotation: RotationState): Model {
+    const { noticeOut, ...rest } = model;
+    return rotation.paused && noticeOut !== undefined ? { ...rest, rotation, noticeOut } : { ...rest, rotation };
   }
 
   /** The part of the `state` query the model predicts. */
