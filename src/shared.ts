@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Member, RoleConfig, Turn } from './domain';
+import type { Acknowledgement, NoticeRefs, ReminderSent } from './domain/acknowledgement';
 import type { ClockAnchor } from './domain/clock';
 import type { RotationState } from './domain/rotation';
 
@@ -19,6 +20,12 @@ export const TeamRoleAttribute = defineSearchAttributeKey('TeamRole', SearchAttr
 export const IncomingMemberAttribute = defineSearchAttributeKey('IncomingMember', SearchAttributeType.KEYWORD);
 export const CurrentMemberAttribute = defineSearchAttributeKey('CurrentMember', SearchAttributeType.KEYWORD);
 export const NextHandoverAtAttribute = defineSearchAttributeKey('NextHandoverAt', SearchAttributeType.DATETIME);
+/**
+ * Whether the member the latest notice named has acknowledged it: false from the notice until they answer (and, if
+ * they never do, until the next notice), true once they have; unset when acknowledgements are off or no notice went
+ * out yet. `HandoverAcknowledged = false` lists every rotation whose incoming member has not confirmed.
+ */
+export const HandoverAcknowledgedAttribute = defineSearchAttributeKey('HandoverAcknowledged', SearchAttributeType.BOOL);
 
 /** Registered by the project's own start-up (dev server flags, or the operator service on a cluster). */
 export const SEARCH_ATTRIBUTES = [
@@ -26,6 +33,7 @@ export const SEARCH_ATTRIBUTES = [
   IncomingMemberAttribute,
   CurrentMemberAttribute,
   NextHandoverAtAttribute,
+  HandoverAcknowledgedAttribute,
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +56,12 @@ export interface SkipRequest {
 export interface SwapRequest {
   first: string;
   second: string;
+}
+/** `team-roles ack`: the member the notice names confirms (`member`), or an operator does on their behalf. */
+export interface AcknowledgeRequest {
+  /** Who answers: a Slack ID or display name; with `onBehalf`, the member an operator answers for (optional). */
+  member?: string;
+  onBehalf?: boolean;
 }
 export interface HandoverNowRequest {
   /** Hand over for this handover date (YYYY-MM-DD); default the next pending one. A Schedule passes its date. */
@@ -75,6 +89,11 @@ export interface RoleStateView {
   lastError: string | null;
   /** How many times faster than real time the rotation runs: 1, or more in the sandbox's fast mode (absent: 1). */
   timeScale?: number;
+  /**
+   * The acknowledgement of the latest notice (`member`, `status`, `deadline`, `at`, `via` and the rest of the record,
+   * src/domain/acknowledgement.ts); null when acknowledgements are off or no notice went out yet.
+   */
+  acknowledgement: Acknowledgement | null;
 }
 
 /** What a role workflow carries across continue-as-new. */
@@ -89,6 +108,10 @@ export interface RoleWorkflowState {
   handoversDone: number;
   /** Set in the sandbox's fast mode only: where the rotation's simulated clock stands (domain/clock.ts). */
   clock?: ClockAnchor | null;
+  /** The acknowledgement the latest notice asks for (absent in runs from before acknowledgements). */
+  acknowledgement?: Acknowledgement | null;
+  /** Where that notice's DM and channel post are, once a watch found them (spares the next watch the search). */
+  ackRefs?: NoticeRefs | null;
 }
 
 export interface RoleWorkflowInput {
@@ -116,6 +139,11 @@ export interface RoleRuntimeConfig {
   standupManager?: Member | null;
   /** Tests only: a new rotation's clock starts this far from the real time (domain/clock.ts). Absent: 0. */
   testClockShiftMs?: number;
+  /**
+   * Whether the role's notices ask for an acknowledgement (`acknowledgementPlan`: on, with Slack messages or Geekbot
+   * to read answers from); absent in runs started before acknowledgements: off.
+   */
+  acknowledgementOn?: boolean;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');
@@ -125,6 +153,14 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const handoverNowSignal = defineSignal<[HandoverNowRequest?]>('handoverNow');
 export const refreshMembersSignal = defineSignal('refreshMembers');
+export const acknowledgeSignal = defineSignal<[AcknowledgeRequest]>('acknowledge');
+/** Not an operator's: sent by the rotation's own acknowledgement watch once the reminder went out. */
+export const acknowledgementRemindedSignal = defineSignal<[ReminderNotice]>('acknowledgementReminded');
+
+/** What the watch's `acknowledgementReminded` signal says: the reminder, and why it could not go out if so. */
+export interface ReminderNotice extends ReminderSent {
+  warnings: string[];
+}
 
 export const overrideUpdate = defineUpdate<RoleStateView, [OverrideRequest]>('override');
 export const skipUpdate = defineUpdate<RoleStateView, [SkipRequest]>('skip');
@@ -135,6 +171,7 @@ export const resumeUpdate = defineUpdate<RoleStateView>('resume');
 // an optional one; the workflow still takes a missing argument (e.g. from the temporal CLI) as `{}`.
 export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest]>('handoverNow');
 export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers');
+export const acknowledgeUpdate = defineUpdate<RoleStateView, [AcknowledgeRequest]>('acknowledge');
 
 export const stateQuery = defineQuery<RoleStateView>('state');
 export const planQuery = defineQuery<Turn[], [number?]>('plan');
