@@ -13,11 +13,22 @@
  * Imported by workflow code: no I/O, no Node built-ins.
  */
 import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
+import {
+  acknowledge,
+  acknowledgeProblem,
+  resumeAcknowledgement,
+  suspendAcknowledgement,
+  type Acknowledgement,
+} from './domain/acknowledgement';
+import { RotationError } from './domain/errors';
 import { notAHandoverDate } from './domain/handover';
+import { findMember } from './domain/members';
 import { override, pause, resume, skip, swap } from './domain/rotation';
 import { alignToHandoverDate, parseIsoDate } from './domain/schedule';
 import type { IsoDate } from './domain/types';
 import {
+  acknowledgeSignal,
+  acknowledgeUpdate,
   handoverNowSignal,
   handoverNowUpdate,
   overrideSignal,
@@ -32,6 +43,7 @@ import {
   skipUpdate,
   swapSignal,
   swapUpdate,
+  type AcknowledgeRequest,
   type HandoverNowRequest,
   type OverrideRequest,
   type RoleRuntimeConfig,
@@ -50,6 +62,8 @@ export interface OperationContext {
   readonly today: IsoDate;
   /** The handover date the rotation waits for. */
   readonly pending: IsoDate;
+  /** The rotation's time now (ms; the sandbox's simulated clock included). */
+  readonly now: number;
 }
 
 interface Messages<R> {
@@ -83,6 +97,48 @@ export type Operation<R = unknown> = ChangeOperation<R> | StepOperation<R>;
 
 function optionalDate(text: string | undefined): IsoDate | undefined {
   return text === undefined ? undefined : parseIsoDate(text);
+}
+
+/** The state with its acknowledgement record changed (none there: unchanged, as in runs from before them). */
+function withAcknowledgement(
+  state: RoleWorkflowState,
+  change: (record: Acknowledgement) => Acknowledgement,
+): RoleWorkflowState {
+  return state.acknowledgement ? { ...state, acknowledgement: change(state.acknowledgement) } : state;
+}
+
+/**
+ * `acknowledge`: the member the notice names (`member`), or an operator on their behalf (`onBehalf`), confirms.
+ * Refused, with the state unchanged, when acknowledgements are off, nothing is pending (no notice yet, or its
+ * handover has passed), or the member is not the one the notice names.
+ */
+function applyAcknowledge(
+  state: RoleWorkflowState,
+  request: AcknowledgeRequest | undefined,
+  context: OperationContext,
+): RoleWorkflowState {
+  if (!context.config.acknowledgementOn) {
+    throw new RotationError(
+      'nothing-pending',
+      `Acknowledgements are off for ${context.role} (acknowledgement.enabled, or neither Slack messages nor Geekbot on).`,
+    );
+  }
+  const held = state.acknowledgement ?? null;
+  // A record whose handover has come asks for nothing any more (its turn's history says how it ended).
+  const record = held && (held.status === 'acknowledged' || context.now < Date.parse(held.handoverAt)) ? held : null;
+  const member = request?.member ? findMember(state.rotation.members, request.member) : null;
+  const onBehalf = request?.onBehalf === true;
+  const problem = acknowledgeProblem(record, { member, onBehalf });
+  if (problem || !record) {
+    throw new RotationError(
+      record ? 'invalid-request' : 'nothing-pending',
+      problem ?? 'No acknowledgement is pending.',
+    );
+  }
+  return {
+    ...state,
+    acknowledgement: acknowledge(record, { via: onBehalf ? 'operator' : 'member', atMs: context.now }),
+  };
 }
 
 /** The table. Keys are the operation names (also the signal and update names, shared/CONTRACTS.md). */
@@ -119,7 +175,10 @@ export const OPERATIONS = {
     signal: pauseSignal,
     update: pauseUpdate,
     description: 'Stop handovers until resumed.',
-    apply: (state) => ({ ...state, rotation: pause(state.rotation) }),
+    apply: (state, _request, context) =>
+      withAcknowledgement({ ...state, rotation: pause(state.rotation) }, (record) =>
+        suspendAcknowledgement(record, context.now),
+      ),
   } satisfies ChangeOperation<undefined>,
 
   resume: {
@@ -127,8 +186,20 @@ export const OPERATIONS = {
     signal: resumeSignal,
     update: resumeUpdate,
     description: 'Resume handovers.',
-    apply: (state) => ({ ...state, rotation: resume(state.rotation) }),
+    apply: (state, _request, context) =>
+      withAcknowledgement({ ...state, rotation: resume(state.rotation) }, (record) =>
+        resumeAcknowledgement(record, context.now, context.config.role),
+      ),
   } satisfies ChangeOperation<undefined>,
+
+  acknowledge: {
+    kind: 'change',
+    signal: acknowledgeSignal,
+    update: acknowledgeUpdate,
+    description:
+      'The member the notice names confirms the coming handover ({member}), or an operator does for them ({onBehalf: true}).',
+    apply: applyAcknowledge,
+  } satisfies ChangeOperation<AcknowledgeRequest>,
 
   handoverNow: {
     kind: 'step',

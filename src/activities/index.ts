@@ -59,7 +59,14 @@ export function createActivities(deps: ActivityDeps) {
         serviceAccountEmail: deps.calendar.serviceAccountEmail,
       })
     : null;
-  const ack = createAckService({ settings, slack: deps.slack, geekbot: deps.geekbot, messages });
+  const temporal = createTemporalService({ temporalClient: deps.temporalClient });
+  const ack = createAckService({
+    settings,
+    slack: deps.slack,
+    geekbot: deps.geekbot,
+    messages,
+    workflow: temporal.ackLink,
+  });
   const prepare = createPrepareService({
     settings,
     services,
@@ -69,8 +76,9 @@ export function createActivities(deps: ActivityDeps) {
     messages,
   });
   return {
-    ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs }).activities,
-    ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
+    ...createSettingsService({ settings, testClockShiftMs: deps.testClockShiftMs, geekbot: deps.geekbot !== null })
+      .activities,
+    ...temporal.activities,
     ...slack.activities,
     ...messages.activities,
     ...onDuty.activities,
@@ -93,5 +101,6 @@ export type { ActivityDeps } from './deps';
 export type { RoleEvent, EnsureTurnsResult, DeleteEventsResult } from './calendar';
 export type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
 export type { PrepareHandoverInput, PrepareHandoverResult } from './prepare';
+export type { WatchAcknowledgementInput, WatchAcknowledgementResult } from './acknowledgements';
 export { FailureType } from './errors';
 export { buildActivityDeps } from './deps';

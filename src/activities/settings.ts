@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { acknowledgementPlan } from '../domain/acknowledgement';
 import { ConfigError, getRole, roleTimeZone, type Settings } from '../domain/config';
 import type { RoleRuntimeConfig } from '../shared';
 
@@ -11,9 +12,12 @@ import type { RoleRuntimeConfig } from '../shared';
 export function createSettingsService({
   settings,
   testClockShiftMs = 0,
+  geekbot,
 }: {
   settings: Settings;
   testClockShiftMs?: number;
+  /** Whether the worker reaches Geekbot (an acknowledgement may then be read from the standup's reports). */
+  geekbot: boolean;
 }) {
   return {
     activities: {
@@ -29,6 +33,7 @@ export function createSettingsService({
             calendarHorizonMonths: settings.calendarHorizonMonths,
             timeScale: settings.timeScale,
             standupManager: settings.standupManager,
+            acknowledgementOn: acknowledgementPlan(settings, config, { geekbot }).on,
             // Only when set: the recorded configuration of every other run stays as it was.
             ...(testClockShiftMs !== 0 ? { testClockShiftMs } : {}),
           };

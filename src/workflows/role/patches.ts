@@ -35,4 +35,12 @@ export const patches = {
    * Introduced 2026-11-29 (a62ef12); deprecable one run length later.
    */
   noHandoverWhenPausedDuringPrepare: (): boolean => patched('no-handover-when-paused-during-prepare'),
+
+  /**
+   * The handover acknowledgement (issue 15): a watch activity between the notice and the handover, started and
+   * cancelled beside the main loop, and the `HandoverAcknowledged` search attribute in every upsert. Called only for
+   * a role whose recorded configuration has `acknowledgementOn` (runs from before it record none: they never reach
+   * it). Introduced 2026-12 (wire-ack); deprecable one run length after that code is deployed.
+   */
+  handoverAcknowledgement: (): boolean => patched('handover-acknowledgement'),
 };

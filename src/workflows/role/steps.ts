@@ -89,6 +89,7 @@ export class Steps {
       // The handover's `isPrepared` finds the rotation changed meanwhile and prepares again.
     }
     state.prepared = { key, ...result.named };
+    rotation.acks.noticeSent(date, key, result.named.memberId);
     if (state.lastError?.startsWith('prepare')) state.lastError = null;
     log.info('prepared handover', { key, next: result.named.memberId });
     return true;
@@ -122,6 +123,7 @@ export class Steps {
 
     const { state } = rotation;
     state.rotation = decision.result.state;
+    rotation.acks.handedOver();
     for (const warning of decision.result.warnings) rotation.warn(warning);
     state.handoversDone++;
     // Emitted through a sink, never while replaying: no command, so determinism is untouched.

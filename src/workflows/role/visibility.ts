@@ -8,8 +8,10 @@ import { zonedInstantText } from '../../domain/format';
 import { handoverDateOf, prepareInstant } from '../../domain/schedule';
 import { nextHandoverAt } from './due';
 import type { Member } from '../../domain/types';
+import { patches } from './patches';
 import {
   CurrentMemberAttribute,
+  HandoverAcknowledgedAttribute,
   IncomingMemberAttribute,
   NextHandoverAtAttribute,
   TeamRoleAttribute,
@@ -50,7 +52,15 @@ export function stateView(
     warnings: state.warnings,
     lastError: state.lastError,
     timeScale: state.clock?.scale ?? 1,
+    acknowledgement: state.acknowledgement ?? null,
   };
+}
+
+/** `HandoverAcknowledged`: true once the named member answered, false while they have not; unset without a record. */
+function handoverAcknowledged(state: RoleWorkflowState): boolean | null {
+  const record = state.acknowledgement;
+  if (!record || record.status === 'cancelled') return null;
+  return record.status === 'acknowledged';
 }
 
 /** Search attributes and the Web UI's "current details": who serves, without running a query. */
@@ -61,6 +71,9 @@ export function updateVisibility(config: RoleRuntimeConfig, state: RoleWorkflowS
     { key: IncomingMemberAttribute, value: rotation.incoming?.name ?? null },
     { key: CurrentMemberAttribute, value: rotation.current?.name ?? null },
     { key: NextHandoverAtAttribute, value: nextHandoverAt(state) },
+    ...(config.acknowledgementOn && patches.handoverAcknowledgement()
+      ? [{ key: HandoverAcknowledgedAttribute, value: handoverAcknowledged(state) }]
+      : []),
   ]);
   const serving =
     rotation.slots === 2
