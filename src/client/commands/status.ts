@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RoleStateView } from '../../shared';
-import { instantText, memberText, out, paint, printJson, stateText, table } from '../output';
+import { instantText, memberText, out, paint, printJson, stateText, table, turnAcknowledgementText } from '../output';
 import {
   localRoleContext,
   requireRunning,
@@ -73,7 +73,7 @@ export function registerStatusCommand(program: Command): void {
     .description('Show who served the role when (oldest first), as the rotation recorded it.')
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--limit <n>', 'only the latest N turns')
-    .option('--json', 'print the turns as a JSON array of {member, start, end}')
+    .option('--json', 'print the turns as a JSON array of {member, start, end, acknowledgement?}')
     .addHelpText('after', examples('team-roles history support-triager --limit 10'))
     .action(async (roleName: string, opts: JsonOption & { limit?: string }) => {
       const limit = opts.limit === undefined ? undefined : countOption(opts.limit, '--limit', 1, 100_000);
@@ -83,10 +83,18 @@ export function registerStatusCommand(program: Command): void {
         if (opts.json) return printJson(turns);
         if (turns.length === 0) return out(`No handovers recorded yet for ${roleName}.`);
         const first = state.history.length - turns.length;
+        // The acknowledgement column once some turn has one (acknowledgements on for the role).
+        const acks = turns.some((turn) => turn.acknowledgement);
         out(
           table(
-            ['#', 'Member', 'Start', 'End (exclusive)'],
-            turns.map((turn, i) => [first + i + 1, memberText(turn.member), turn.start, turn.end]),
+            ['#', 'Member', 'Start', 'End (exclusive)', ...(acks ? ['Acknowledged'] : [])],
+            turns.map((turn, i) => [
+              first + i + 1,
+              memberText(turn.member),
+              turn.start,
+              turn.end,
+              ...(acks ? [turnAcknowledgementText(turn.acknowledgement)] : []),
+            ]),
           ),
         );
       }, roleName);
