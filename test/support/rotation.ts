@@ -68,6 +68,8 @@ export interface RoleBedOptions {
   settings?: SettingsOverlay;
   /** Fault injection for the fakes (latency, 429s, 5xx, drops). */
   faults?: SandboxOptions['faults'];
+  /** Slack channels (a role's `slack.channel` must be one for its messages to go out). */
+  channels?: SandboxOptions['channels'];
   /** Default: a fresh queue per bed. Schedules need the contract's `team-roles`. */
   taskQueue?: string;
   /** Rotations on the real clock even under TEAM_ROLES_TEST_NOW (for schedules, which fire on the server's). */
@@ -84,6 +86,7 @@ export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOpti
     },
     standupManager: DEMO_MANAGER,
     faults: options.faults,
+    channels: options.channels,
   });
   // The same path as production: secrets and base URLs from the environment.
   const deps = await testActivityDeps(sandbox, settings);
