@@ -20,6 +20,7 @@ const EXPECTED = [
   'support-triager-continued-updates-second-run', // the same with updates
   'schedule-test-started-by-schedule', // started by signal-with-start from the schedule, schedule mode
   'support-triager-worker-killed', // a prepare step whose calendar activity was retried after a worker died
+  'support-triager-acknowledgement', // acknowledgements on: answered, reminded, escalated, by update
 ];
 
 describe('replay of recorded histories', function () {
