@@ -397,16 +397,17 @@ export interface RotationNow {
 }
 
 /**
- * Whether the rotation still wants a watch's `action` for `record`: it holds that record, still waiting (pending for
- * the reminder; pending or reminded for the escalation, the reminder's signal may not be taken yet), not paused, and
- * it would still name that member. If not, an operator's `ack`, a pause or a change came since the watch started,
+ * Whether the rotation still wants a watch's `action` for `record`: it holds that record, still waiting (pending or
+ * reminded, for either action: the reminder's signal may not be taken yet, or a retry may not know its reminder went
+ * out), not paused, and it would still name that member. If not, an operator's `ack`, a pause or a change came since the watch started,
  * and the watch's cancellation is on its way.
  */
-export function rotationWants(rotation: RotationNow, record: Acknowledgement, action: AckAction): boolean {
+export function rotationWants(rotation: RotationNow, record: Acknowledgement, _action: AckAction): boolean {
   const held = rotation.acknowledgement;
   if (!held || held.member.id !== record.member.id || held.handoverKey !== record.handoverKey) return false;
-  const waiting = action === 'remind' ? held.status === 'pending' : isWatched(held);
-  return waiting && held.pausedAt === null && !rotation.paused && rotation.next?.id === record.member.id;
+  // Reminded already, for the reminder: a retried watch whose last heartbeat predates the reminder it sent. Sending it
+  // again finds it by its key (nothing posted) and the repeated signal changes nothing, so the watch catches up.
+  return isWatched(held) && held.pausedAt === null && !rotation.paused && rotation.next?.id === record.member.id;
 }
 
 /** Whether and how the turn the record was for was acknowledged (at the handover). */

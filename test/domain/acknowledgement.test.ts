@@ -367,7 +367,9 @@ describe('acknowledgement: a watch’s result, the turn, requests and the plan',
     assert.equal(wants({ acknowledgement: null }), false);
     assert.equal(wants({ acknowledgement: cancelAcknowledgement(record, NOTICE + H, 'x') }), false);
     const reminded = markReminded(record, NOTICE + 25 * H);
-    assert.equal(wants({ acknowledgement: reminded }), false, 'no second reminder');
+    // A retried watch whose heartbeat predates its own reminder catches up: the message's key keeps it one message.
+    assert.equal(wants({ acknowledgement: reminded }), true, 'a retry that missed its reminder goes on');
+    assert.equal(wants({ acknowledgement: markEscalated(reminded, NOTICE + 37 * H) }), false, 'nothing after it');
     assert.equal(wants({ acknowledgement: reminded }, 'escalate'), true);
     assert.equal(wants({}, 'escalate'), true, 'the reminder’s signal may not be taken yet');
   });
