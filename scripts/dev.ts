@@ -19,13 +19,16 @@ import { checkBindAddress, installRuntime, observabilityFromEnv } from '../src/r
 import { roleWorkflowId, type RoleWorkflowInput } from '../src/shared';
 import { roleWorkflowStart } from '../src/starts';
 import { createRoleWorker } from '../src/worker';
-import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
+import { startDemoAcknowledgers } from '../src/sandbox/acknowledgers';
+import { DEMO_MANAGER, DEMO_SILENT_MEMBER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { startSandboxPage } from '../src/sandbox/page';
 import type { FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
 import { describeServices } from '../src/domain/services';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
 const SANDBOX_CALENDAR_ID = 'team-roles-sandbox@group.calendar.google.com';
+/** How long after their notice DM the demo members react to it (real time: well before the fast clock's deadline). */
+const DEMO_ACK_DELAY_MS = 2_000;
 /** The demo team's channel, where the sandbox's support triager posts its notices. */
 const SANDBOX_CHANNEL = { id: 'C0SUPPORT1', name: 'support-freshdesk' };
 
@@ -112,6 +115,11 @@ async function main(): Promise<void> {
       channels: [SANDBOX_CHANNEL],
     });
     restoreSandbox(sandbox, stateFile);
+    // The demo team acknowledges its notices (a reaction 2 s after the DM), all but one member, who never does.
+    startDemoAcknowledgers(sandbox.slack, {
+      members: DEMO_TEAM.filter((m) => m.id !== DEMO_SILENT_MEMBER.id).map((m) => m.id),
+      delayMs: DEMO_ACK_DELAY_MS,
+    });
     settings = sandboxSettings(settings);
     deps = await buildActivityDeps(sandbox.env, settings);
   } else {
@@ -221,7 +229,9 @@ function printBanner(info: {
       ? 'SANDBOX MODE: no Slack, Geekbot or Google credentials found, so local fakes stand in for them,\n' +
         '  seeded with a demo team. Handovers, standups and calendar events happen for real against the fakes.\n' +
         '  To use the real services, set SLACK_BOT_TOKEN, GEEKBOT_API_KEY, GOOGLE_APPLICATION_CREDENTIALS and\n' +
-        '  CALENDAR_ID (or put the secret files under secrets/) and run `npm run dev` again.'
+        '  CALENDAR_ID (or put the secret files under secrets/) and run `npm run dev` again.\n' +
+        `  Acknowledgements: the demo team reacts to each notice DM ${DEMO_ACK_DELAY_MS / 1000} s after it arrives, except\n` +
+        `  ${DEMO_SILENT_MEMBER.name}, who never answers: a reminder DM, then an escalation post in the channel.`
       : 'Using the REAL Slack, Geekbot and Google Calendar services (credentials found).',
     ...(info.fast
       ? [

@@ -13,6 +13,14 @@
  * Imported by workflow code: no I/O, no Node built-ins.
  */
 import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
+import {
+  acknowledge,
+  acknowledgeProblem,
+  resumeAcknowledgement,
+  suspendAcknowledgement,
+  type Acknowledgement,
+} from './domain/acknowledgement';
+import { RotationError } from './domain/errors';
 import { notAHandoverDate } from './domain/handover';
 import { findMember } from './domain/members';
 import { formatTurnDate } from './domain/planChanges';
@@ -20,6 +28,8 @@ import { override, pause, resume, skip, swap } from './domain/rotation';
 import { alignToHandoverDate, parseIsoDate } from './domain/schedule';
 import type { IsoDate } from './domain/types';
 import {
+  acknowledgeSignal,
+  acknowledgeUpdate,
   type ChangeOptions,
   handoverNowSignal,
   handoverNowUpdate,
@@ -35,6 +45,7 @@ import {
   skipUpdate,
   swapSignal,
   swapUpdate,
+  type AcknowledgeRequest,
   type HandoverNowRequest,
   type OverrideRequest,
   type RoleRuntimeConfig,
@@ -53,6 +64,8 @@ export interface OperationContext {
   readonly today: IsoDate;
   /** The handover date the rotation waits for. */
   readonly pending: IsoDate;
+  /** The rotation's time now (ms; the sandbox's simulated clock included). */
+  readonly now: number;
 }
 
 interface Messages<R> {
@@ -107,6 +120,48 @@ function optionalDate(text: string | undefined): IsoDate | undefined {
   return text === undefined ? undefined : parseIsoDate(text);
 }
 
+/** The state with its acknowledgement record changed (none there: unchanged, as in runs from before them). */
+function withAcknowledgement(
+  state: RoleWorkflowState,
+  change: (record: Acknowledgement) => Acknowledgement,
+): RoleWorkflowState {
+  return state.acknowledgement ? { ...state, acknowledgement: change(state.acknowledgement) } : state;
+}
+
+/**
+ * `acknowledge`: the member the notice names (`member`), or an operator on their behalf (`onBehalf`), confirms.
+ * Refused, with the state unchanged, when acknowledgements are off, nothing is pending (no notice yet, or its
+ * handover has passed), or the member is not the one the notice names.
+ */
+function applyAcknowledge(
+  state: RoleWorkflowState,
+  request: AcknowledgeRequest | undefined,
+  context: OperationContext,
+): RoleWorkflowState {
+  if (!context.config.acknowledgementOn) {
+    throw new RotationError(
+      'nothing-pending',
+      `Acknowledgements are off for ${context.role} (acknowledgement.enabled, or neither Slack messages nor Geekbot on).`,
+    );
+  }
+  const held = state.acknowledgement ?? null;
+  // A record whose handover has come asks for nothing any more (its turn's history says how it ended).
+  const record = held && (held.status === 'acknowledged' || context.now < Date.parse(held.handoverAt)) ? held : null;
+  const member = request?.member ? findMember(state.rotation.members, request.member) : null;
+  const onBehalf = request?.onBehalf === true;
+  const problem = acknowledgeProblem(record, { member, onBehalf });
+  if (problem || !record) {
+    throw new RotationError(
+      record ? 'invalid-request' : 'nothing-pending',
+      problem ?? 'No acknowledgement is pending.',
+    );
+  }
+  return {
+    ...state,
+    acknowledgement: acknowledge(record, { via: onBehalf ? 'operator' : 'member', atMs: context.now }),
+  };
+}
+
 /** The table. Keys are the operation names (also the signal and update names, shared/CONTRACTS.md). */
 export const OPERATIONS = {
   override: {
@@ -158,11 +213,16 @@ export const OPERATIONS = {
     update: pauseUpdate,
     description: 'Stop handovers until resumed.',
     // Where the plan its people were told starts: the resume tells them how far the pause moved their turns.
-    apply: (state, request, context) => ({
-      ...state,
-      rotation: pause(state.rotation),
-      pause: state.rotation.paused && state.pause ? state.pause : { from: context.pending, quiet: isQuiet(request) },
-    }),
+    apply: (state, request, context) =>
+      withAcknowledgement(
+        {
+          ...state,
+          rotation: pause(state.rotation),
+          pause:
+            state.rotation.paused && state.pause ? state.pause : { from: context.pending, quiet: isQuiet(request) },
+        },
+        (record) => suspendAcknowledgement(record, context.now),
+      ),
     reason: () => 'an operator paused the rotation',
   } satisfies ChangeOperation<ChangeOptions | undefined>,
 
@@ -171,12 +231,26 @@ export const OPERATIONS = {
     signal: resumeSignal,
     update: resumeUpdate,
     description: 'Resume handovers.',
-    apply: (state) => ({ ...state, rotation: resume(state.rotation), pause: null }),
+    apply: (state, _request, context) =>
+      withAcknowledgement({ ...state, rotation: resume(state.rotation), pause: null }, (record) =>
+        resumeAcknowledgement(record, context.now, context.config.role),
+      ),
     reason: (state) =>
       state.pause && state.rotation.paused
         ? `the rotation was paused from the handover of ${formatTurnDate(state.pause.from)} until an operator resumed it`
         : 'an operator resumed the rotation',
   } satisfies ChangeOperation<ChangeOptions | undefined>,
+
+  acknowledge: {
+    kind: 'change',
+    signal: acknowledgeSignal,
+    update: acknowledgeUpdate,
+    description:
+      'The member the notice names confirms the coming handover ({member}), or an operator does for them ({onBehalf: true}).',
+    apply: applyAcknowledge,
+    // It moves no turn, so nobody is told of it as a change of the plan.
+    reason: () => 'the notice was acknowledged',
+  } satisfies ChangeOperation<AcknowledgeRequest>,
 
   handoverNow: {
     kind: 'step',

@@ -6,6 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { IsoDate, Member, RoleConfig, Turn } from './domain';
 import type { AbsenceCheck } from './domain/absenceCheck';
+import type { Acknowledgement, NoticeRefs, ReminderSent } from './domain/acknowledgement';
 import type { ChangeLogEntry, NoticeBatch } from './domain/changeNotices';
 import type { ClockAnchor } from './domain/clock';
 import type { FairnessRow, LedgerSkipReason } from './domain/fairness';
@@ -25,6 +26,12 @@ export const TeamRoleAttribute = defineSearchAttributeKey('TeamRole', SearchAttr
 export const IncomingMemberAttribute = defineSearchAttributeKey('IncomingMember', SearchAttributeType.KEYWORD);
 export const CurrentMemberAttribute = defineSearchAttributeKey('CurrentMember', SearchAttributeType.KEYWORD);
 export const NextHandoverAtAttribute = defineSearchAttributeKey('NextHandoverAt', SearchAttributeType.DATETIME);
+/**
+ * Whether the member the latest notice named has acknowledged it: false from the notice until they answer (and, if
+ * they never do, until the next notice), true once they have; unset when acknowledgements are off or no notice went
+ * out yet. `HandoverAcknowledged = false` lists every rotation whose incoming member has not confirmed.
+ */
+export const HandoverAcknowledgedAttribute = defineSearchAttributeKey('HandoverAcknowledged', SearchAttributeType.BOOL);
 
 /** Registered by the project's own start-up (dev server flags, or the operator service on a cluster). */
 export const SEARCH_ATTRIBUTES = [
@@ -32,6 +39,7 @@ export const SEARCH_ATTRIBUTES = [
   IncomingMemberAttribute,
   CurrentMemberAttribute,
   NextHandoverAtAttribute,
+  HandoverAcknowledgedAttribute,
 ] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +71,12 @@ export interface SkipRequest extends ChangeOptions {
 export interface SwapRequest extends ChangeOptions {
   first: string;
   second: string;
+}
+/** `team-roles ack`: the member the notice names confirms (`member`), or an operator does on their behalf. */
+export interface AcknowledgeRequest {
+  /** Who answers: a Slack ID or display name; with `onBehalf`, the member an operator answers for (optional). */
+  member?: string;
+  onBehalf?: boolean;
 }
 export interface HandoverNowRequest {
   /** Hand over for this handover date (YYYY-MM-DD); default the next pending one. A Schedule passes its date. */
@@ -105,6 +119,11 @@ export interface RoleStateView {
   pendingChanges: { toldAt: string; summary: string | null } | null;
   /** The step the main loop runs now (e.g. `prepare`, `change-notice`), or null while it rests. */
   busy: string | null;
+  /**
+   * The acknowledgement of the latest notice (`member`, `status`, `deadline`, `at`, `via` and the rest of the record,
+   * src/domain/acknowledgement.ts); null when acknowledgements are off or no notice went out yet.
+   */
+  acknowledgement: Acknowledgement | null;
 }
 
 export interface NoticeView {
@@ -175,6 +194,10 @@ export interface RoleWorkflowState {
    * the pause was `quiet`. At the resume, the turns the pause moved later are told (unless quiet).
    */
   pause?: { from: IsoDate; quiet: boolean } | null;
+  /** The acknowledgement the latest notice asks for (absent in runs from before acknowledgements). */
+  acknowledgement?: Acknowledgement | null;
+  /** Where that notice's DM and channel post are, once a watch found them (spares the next watch the search). */
+  ackRefs?: NoticeRefs | null;
 }
 
 export interface RoleWorkflowInput {
@@ -207,6 +230,11 @@ export interface RoleRuntimeConfig {
    * status` shows. Absent in runs started before it was recorded.
    */
   services?: ServicePlan;
+  /**
+   * Whether the role's notices ask for an acknowledgement (`acknowledgementPlan`: on, with Slack messages or Geekbot
+   * to read answers from); absent in runs started before acknowledgements: off.
+   */
+  acknowledgementOn?: boolean;
 }
 
 export const overrideSignal = defineSignal<[OverrideRequest]>('override');
@@ -216,6 +244,14 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const handoverNowSignal = defineSignal<[HandoverNowRequest?]>('handoverNow');
 export const refreshMembersSignal = defineSignal('refreshMembers');
+export const acknowledgeSignal = defineSignal<[AcknowledgeRequest]>('acknowledge');
+/** Not an operator's: sent by the rotation's own acknowledgement watch once the reminder went out. */
+export const acknowledgementRemindedSignal = defineSignal<[ReminderNotice]>('acknowledgementReminded');
+
+/** What the watch's `acknowledgementReminded` signal says: the reminder, and why it could not go out if so. */
+export interface ReminderNotice extends ReminderSent {
+  warnings: string[];
+}
 
 export const overrideUpdate = defineUpdate<RoleStateView, [OverrideRequest]>('override');
 export const skipUpdate = defineUpdate<RoleStateView, [SkipRequest]>('skip');
@@ -226,6 +262,7 @@ export const resumeUpdate = defineUpdate<RoleStateView>('resume');
 // an optional one; the workflow still takes a missing argument (e.g. from the temporal CLI) as `{}`.
 export const handoverNowUpdate = defineUpdate<RoleStateView, [HandoverNowRequest]>('handoverNow');
 export const refreshMembersUpdate = defineUpdate<RoleStateView>('refreshMembers');
+export const acknowledgeUpdate = defineUpdate<RoleStateView, [AcknowledgeRequest]>('acknowledge');
 
 /**
  * A turn of the `plan` query: who serves it and when, the members it passes over because they are skipped (`skipped`,

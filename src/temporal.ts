@@ -47,10 +47,11 @@ export async function connectClient(settings: TemporalSettings = temporalSetting
 const INDEXED_VALUE_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
 };
 
 /**
- * Registers TeamRole, IncomingMember, CurrentMember and NextHandoverAt if missing. Returns a warning
+ * Registers TeamRole, IncomingMember, CurrentMember, NextHandoverAt and HandoverAcknowledged if missing. Returns a warning
  * instead of failing where the caller may not manage the namespace (Temporal Cloud: use tcld / the UI).
  */
 export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<string | null> {
@@ -64,7 +65,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
     });
     return null;
   } catch (err) {
-    return `Could not register search attributes ${SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')} in namespace ${namespace}: ${(err as Error).message}. Register them yourself (Keyword, Keyword, Keyword, Datetime).`;
+    return `Could not register search attributes ${SEARCH_ATTRIBUTES.map((k) => k.name).join(', ')} in namespace ${namespace}: ${(err as Error).message}. Register them yourself (Keyword, Keyword, Keyword, Datetime, Bool).`;
   }
 }
 

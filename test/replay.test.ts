@@ -23,6 +23,7 @@ const EXPECTED = [
   'support-triager-slack', // Slack messages and an on-duty group: the announcement after each handover, group syncs
   'support-triager-absence-skip', // patched('absence-check'): an out-of-office member skipped before the notice
   'support-triager-change-notices', // change notices on: a skip and a swap told in one batch
+  'support-triager-acknowledgement', // acknowledgements on: answered, reminded, escalated, by update
 ];
 
 describe('replay of recorded histories', function () {

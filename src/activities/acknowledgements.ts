@@ -27,11 +27,14 @@ import {
   markEscalated,
   markReminded,
   nextDueAt,
+  observeCheck,
   type AckAction,
   type AckCheck,
   type AckPlan,
   type AckVia,
   type Acknowledgement,
+  type MessageRef,
+  type NoticeRefs,
   type WatchOutcome,
 } from '../domain/acknowledgement';
 import { clockNow, realDuration, realInstant, type ClockAnchor } from '../domain/clock';
@@ -42,6 +45,7 @@ import { formatInstant } from '../domain/templates';
 import type { IsoDate, Member } from '../domain/types';
 import {
   activityCancellationSignal,
+  activityHeartbeatTimeoutMs,
   activityLog,
   heartbeatProgress,
   lastHeartbeatDetails,
@@ -53,25 +57,14 @@ import { slackFailure } from './slack';
 import { createSlackMessagesService, NOTICE_EVENT_TYPE, outgoingMessage } from './slack-messages';
 import { missingScopeFailure, slackPlatformError } from './slack-scopes';
 import { retryTransient } from './transient';
+import type { ReminderNotice } from '../shared';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 /** Pages of a DM's history read at most in one check (a DM holds a few messages since the notice). */
 const MAX_DM_PAGES = 5;
 
-/** Where a message of the notice is. */
-export interface MessageRef {
-  channel: string;
-  ts: string;
-}
-
-/** The notice's messages the member may answer on, found by their idempotency keys. */
-export interface NoticeRefs {
-  /** The notice DM to the member (`notice-incoming`), or null when none was found. */
-  dm: MessageRef | null;
-  /** The notice's channel post (`notice-channel`), or null. */
-  post: MessageRef | null;
-}
+export type { MessageRef, NoticeRefs };
 
 export const SOURCE_ORDER = ['slack-dm', 'slack-post', 'geekbot'] as const;
 export type AckSource = (typeof SOURCE_ORDER)[number];
@@ -117,6 +110,19 @@ export interface WatchAcknowledgementResult extends WatchOutcome {
   warnings: string[];
 }
 
+/**
+ * The watch's line to the rotation that runs it (src/activities/temporal.ts, through the worker's Temporal client).
+ * With it the watch goes on after the reminder and tells the workflow by a signal (4 history events instead of the
+ * 6 of a return and a new watch), and asks the workflow before each message whether it still wants it: the
+ * workflow's own changes (an operator's `ack`, a pause, someone else named) reach a watch only at a heartbeat.
+ */
+export interface AckWorkflowLink {
+  /** Whether the rotation still wants `action` for the record; throws when the rotation cannot be asked. */
+  confirm(record: Acknowledgement, action: AckAction): Promise<boolean>;
+  /** Tells the rotation that the reminder went out. */
+  reminded(notice: ReminderNotice): Promise<void>;
+}
+
 /** What the watch heartbeats, and a retry resumes from. */
 interface WatchProgress {
   memberId: string;
@@ -124,8 +130,10 @@ interface WatchProgress {
   record: Acknowledgement;
   refs: NoticeRefs | null;
   checks: number;
-  /** Set once the reminder or escalation went out: a retry returns it instead of checking again. */
+  /** Set once the escalation (or, without a link, the reminder) went out: a retry returns it instead of checking. */
   sent: { outcome: 'reminded' | 'escalated'; at: string; warnings: string[] } | null;
+  /** The reminder this watch sent and went on after; `told` once the workflow has had the signal. */
+  reminder?: (ReminderNotice & { told: boolean }) | null;
 }
 
 export interface AckServiceDeps {
@@ -140,8 +148,10 @@ export interface AckServiceDeps {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The fewest real ms between two checks (default 1 s: what the fast sandbox's checks come down to). */
   minPollMs?: number;
-  /** The most real ms between two heartbeats while waiting (default 20 s; give the activity a heartbeat timeout of a few times this). */
+  /** The most real ms between two heartbeats while waiting (default 20 s, and at most a third of the heartbeat timeout). */
   heartbeatEveryMs?: number;
+  /** The line to the rotation (absent: the watch returns at the reminder, and sends without asking). */
+  workflow?: AckWorkflowLink;
 }
 
 interface SlackThreadMessage {
@@ -190,6 +200,7 @@ export function createAckService({
   sleep = sleepUnlessCancelled,
   minPollMs = 1_000,
   heartbeatEveryMs = 20_000,
+  workflow,
 }: AckServiceDeps) {
   const plan = (role: RoleConfig): AckPlan => acknowledgementPlan(settings, role, { geekbot: geekbot !== null });
   /** How far back the notice's messages are searched: over the prepare lead and a day (a corrected notice is older). */
@@ -497,10 +508,43 @@ export function createAckService({
       via,
       checkFailures: record.checkFailures ?? 0,
       couldNotCheck: record.couldNotCheck ?? null,
+      remindedAt: progress.reminder?.at ?? null,
       refs: progress.refs,
       checks: progress.checks,
       warnings,
     } satisfies WatchAcknowledgementResult;
+  }
+
+  /** The reminder went out and the watch goes on: the workflow is told (again, after a retry that had not told it). */
+  async function tellReminded(progress: WatchProgress): Promise<void> {
+    const reminder = progress.reminder;
+    if (!workflow || !reminder || reminder.told) return;
+    const { told: _told, ...notice } = reminder;
+    await workflow.reminded(notice);
+    progress.reminder = { ...reminder, told: true };
+    heartbeatProgress({ ...progress });
+  }
+
+  /**
+   * Whether the rotation still wants the message (see `AckWorkflowLink`). One that cannot be asked holds the message
+   * back like a source that cannot be read: the check counts as incomplete.
+   */
+  async function rotationWants(
+    progress: WatchProgress,
+    before: Acknowledgement,
+    check: AckCheck,
+    action: AckAction,
+  ): Promise<boolean> {
+    if (!workflow) return true;
+    try {
+      if (await workflow.confirm(progress.record, action)) return true;
+      activityLog.info('The rotation no longer wants the message; waiting for its cancellation', { action });
+    } catch (err) {
+      // Taken as this check's failure (from the record before the check cleared an earlier one: `since` stays).
+      const problem = readProblem(err, "Temporal (the rotation's state)");
+      progress.record = observeCheck(before, { ...check, complete: false, problems: [problem] });
+    }
+    return false;
   }
 
   /**
@@ -533,7 +577,10 @@ export function createAckService({
     if (progress.sent)
       return result(progress, progress.sent.outcome, Date.parse(progress.sent.at), null, progress.sent.warnings);
 
+    const beatEveryMs = Math.min(heartbeatEveryMs, (activityHeartbeatTimeoutMs() ?? Infinity) / 3);
+
     for (;;) {
+      await tellReminded(progress);
       const checkedAt = clockNow(anchor, now());
       if (checkedAt >= handoverMs) return result(progress, 'handover', checkedAt, null, []);
       const { result: check, refs } = await checkAcknowledgement(
@@ -542,7 +589,8 @@ export function createAckService({
       );
       progress.refs = refs;
       progress.checks += 1;
-      const decision = decide(progress.record, check);
+      const before = progress.record;
+      const decision = decide(before, check);
       progress.record = decision.record;
       if (check.answer) {
         heartbeatProgress({ ...progress });
@@ -550,14 +598,28 @@ export function createAckService({
         return result(progress, 'acknowledged', check.answer.atMs, check.answer.via, []);
       }
       const action: AckAction | null = canSend ? decision.action : null;
-      if (action) {
+      if (action && (await rotationWants(progress, before, check, action))) {
         const kind: AckMessageKind = action === 'remind' ? 'ack-reminder' : 'ack-escalation';
         const warnings = await sendAckMessage(input, progress.record, kind);
         const sentAt = clockNow(anchor, now());
+        const at = new Date(sentAt).toISOString();
+        if (action === 'remind' && workflow) {
+          // Go on watching for an answer or the escalation; the workflow learns of the reminder by signal.
+          progress.record = markReminded(progress.record, sentAt);
+          progress.reminder = {
+            memberId: progress.memberId,
+            handoverKey: progress.handoverKey,
+            at,
+            warnings,
+            told: false,
+          };
+          heartbeatProgress({ ...progress });
+          continue;
+        }
         const outcome = action === 'remind' ? 'reminded' : 'escalated';
         progress.record =
           action === 'remind' ? markReminded(progress.record, sentAt) : markEscalated(progress.record, sentAt);
-        progress.sent = { outcome, at: new Date(sentAt).toISOString(), warnings };
+        progress.sent = { outcome, at, warnings };
         heartbeatProgress({ ...progress });
         return result(progress, outcome, sentAt, null, warnings);
       }
@@ -571,7 +633,7 @@ export function createAckService({
       if (due !== null && due > nowRot) waits.push(realDuration(anchor, due - nowRot));
       let remaining = Math.max(1, Math.min(...waits));
       while (remaining > 0) {
-        const step = Math.min(remaining, heartbeatEveryMs);
+        const step = Math.min(remaining, beatEveryMs);
         await sleep(step, signal);
         remaining -= step;
         heartbeatProgress({ ...progress });

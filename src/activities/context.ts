@@ -36,6 +36,16 @@ export function lastHeartbeatDetails(): unknown {
   return currentContext()?.info.heartbeatDetails;
 }
 
+/** The activity's heartbeat timeout (ms), if running as an activity that has one. */
+export function activityHeartbeatTimeoutMs(): number | undefined {
+  return currentContext()?.info.heartbeatTimeoutMs ?? undefined;
+}
+
+/** The workflow that runs this activity (its ID), if running as an activity. */
+export function activityWorkflowId(): string | undefined {
+  return currentContext()?.info.workflowExecution?.workflowId;
+}
+
 /** The activity's cancellation signal, if running as an activity. */
 export function activityCancellationSignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;

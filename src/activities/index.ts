@@ -61,7 +61,14 @@ export function createActivities(deps: ActivityDeps) {
         serviceAccountEmail: deps.calendar.serviceAccountEmail,
       })
     : null;
-  const ack = createAckService({ settings, slack: deps.slack, geekbot: deps.geekbot, messages });
+  const temporal = createTemporalService({ temporalClient: deps.temporalClient });
+  const ack = createAckService({
+    settings,
+    slack: deps.slack,
+    geekbot: deps.geekbot,
+    messages,
+    workflow: temporal.ackLink,
+  });
   const prepare = createPrepareService({
     settings,
     services,
@@ -73,8 +80,13 @@ export function createActivities(deps: ActivityDeps) {
   });
   const changeNotices = createChangeNoticeService({ settings, messages, standup: geekbot });
   return {
-    ...createSettingsService({ settings, services, testClockShiftMs: deps.testClockShiftMs }).activities,
-    ...createTemporalService({ temporalClient: deps.temporalClient }).activities,
+    ...createSettingsService({
+      settings,
+      services,
+      testClockShiftMs: deps.testClockShiftMs,
+      geekbot: deps.geekbot !== null,
+    }).activities,
+    ...temporal.activities,
     ...slack.activities,
     ...messages.activities,
     ...onDuty.activities,
@@ -100,5 +112,6 @@ export type { RoleEvent, EnsureTurnsResult, DeleteEventsResult } from './calenda
 export type { UpsertStandupInput, UpsertStandupResult } from './geekbot';
 export type { PrepareHandoverInput, PrepareHandoverResult } from './prepare';
 export type { AnnounceHandoverInput, AnnounceHandoverResult } from './announce';
+export type { WatchAcknowledgementInput, WatchAcknowledgementResult } from './acknowledgements';
 export { FailureType } from './errors';
 export { buildActivityDeps } from './deps';

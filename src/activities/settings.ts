@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { acknowledgementPlan } from '../domain/acknowledgement';
 import { ConfigError, getRole, roleTimeZone, type Settings } from '../domain/config';
 import type { ServicePlan } from '../domain/services';
 import type { RoleRuntimeConfig } from '../shared';
@@ -14,10 +15,13 @@ export function createSettingsService({
   settings,
   services,
   testClockShiftMs = 0,
+  geekbot,
 }: {
   settings: Settings;
   services: ServicePlan;
   testClockShiftMs?: number;
+  /** Whether the worker reaches Geekbot (an acknowledgement may then be read from the standup's reports). */
+  geekbot: boolean;
 }) {
   return {
     activities: {
@@ -34,6 +38,7 @@ export function createSettingsService({
             timeScale: settings.timeScale,
             standupManager: settings.standupManager,
             services,
+            acknowledgementOn: acknowledgementPlan(settings, config, { geekbot }).on,
             // Only when set: the recorded configuration of every other run stays as it was.
             ...(testClockShiftMs !== 0 ? { testClockShiftMs } : {}),
           };

@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import { DateTime } from 'luxon';
 import { SERVICE_LABELS, type ServicePlan } from '../domain/services';
+import type { Acknowledgement, TurnAcknowledgement } from '../domain/acknowledgement';
 import type { Member } from '../domain/types';
 import type { RoleStateView } from '../shared';
 
@@ -114,8 +115,52 @@ export function stateText(state: RoleStateView, title: string, slots: 1 | 2, tim
       pendingChanges.summary ? `at ${when(pendingChanges.toldAt)}` : 'none (quiet changes only)',
     ]);
   }
+  if (state.acknowledgement) rows.push(['Acknowledgement', acknowledgementText(state.acknowledgement, when)]);
   const lines = [`${paint(title, 'bold')} (${state.role}): running, ${mode}.`, fields(rows)];
   for (const warning of state.warnings.slice(-5)) lines.push(`${paint('warning:', 'yellow')} ${warning}`);
   if (state.lastError) lines.push(`${paint('last error:', 'red')} ${state.lastError}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The acknowledgement of the latest notice, in a line: who, where it stands, and what comes next. */
+export function acknowledgementText(record: Acknowledgement, when: (iso: string) => string): string {
+  const who = `${memberText(record.member)} for ${record.handoverKey.slice(record.handoverKey.lastIndexOf('@') + 1)}`;
+  const parts: string[] = [];
+  switch (record.status) {
+    case 'acknowledged':
+      parts.push(paint('acknowledged', 'green'), `by ${who} at ${when(record.at)} (${record.via ?? '?'})`);
+      break;
+    case 'pending':
+      parts.push(paint('pending', 'yellow'), `: ${who}`);
+      parts.push(
+        record.deadline ? `; reminder after ${when(record.deadline)}` : '; no reminder (the notice came late)',
+      );
+      break;
+    case 'reminded':
+      parts.push(paint('reminded', 'yellow'), `: ${who}, at ${when(record.remindedAt ?? record.at)}`);
+      if (record.escalateAt) parts.push(`; escalation after ${when(record.escalateAt)}`);
+      break;
+    case 'escalated':
+      parts.push(paint('escalated', 'red'), `: ${who}, reminded at ${when(record.remindedAt ?? record.at)}`);
+      parts.push(`, escalated at ${when(record.escalatedAt ?? record.at)}`);
+      break;
+    case 'cancelled':
+      parts.push(paint('cancelled', 'dim'), `: ${who}${record.reason ? ` (${record.reason})` : ''}`);
+  }
+  if (record.pausedAt) parts.push(' (suspended: the rotation is paused)');
+  if (record.couldNotCheck) {
+    parts.push(
+      `; ${paint('could not check', 'red')} since ${when(record.couldNotCheck.since)}: ${record.couldNotCheck.problem}`,
+    );
+  }
+  return parts.join(' ').replace(/ ([:;,])/g, '$1');
+}
+
+/** A past turn's acknowledgement for `history`: "yes (slack-reaction)", "no, reminded, escalated", "-". */
+export function turnAcknowledgementText(ack: TurnAcknowledgement | undefined): string {
+  if (!ack) return '-';
+  const how = [ack.reminded ? 'reminded' : null, ack.escalated ? 'escalated' : null].filter(Boolean).join(', ');
+  if (ack.acknowledged) return `yes (${ack.via ?? '?'}${how ? `, after being ${how}` : ''})`;
+  if (ack.couldNotCheck) return paint(`could not check${how ? `; ${how}` : ''}`, 'yellow');
+  return paint(`no${how ? `; ${how}` : ''}`, 'red');
 }

@@ -332,11 +332,30 @@ export interface WatchOutcome {
   via: AckVia | null;
   checkFailures: number;
   couldNotCheck: { since: string; problem: string } | null;
+  /**
+   * When this watch sent the reminder, if it did and went on watching (it told the workflow by a signal, which the
+   * workflow may not have taken yet when the result comes): the reminder counts before the outcome. Absent: none.
+   */
+  remindedAt?: string | null;
+}
+
+/** The reminder went out: what the watch's `acknowledgementReminded` signal tells the workflow. */
+export interface ReminderSent {
+  memberId: string;
+  handoverKey: string;
+  at: string;
+}
+
+/** Applies a reminder the watch reported by signal (stale or repeated: nothing changes). */
+export function applyReminderSent(record: Acknowledgement, sent: ReminderSent): Acknowledgement {
+  if (record.member.id !== sent.memberId || record.handoverKey !== sent.handoverKey) return record;
+  return markReminded(record, ms(sent.at));
 }
 
 /** Applies a watch's result to the workflow's record (the workflow stays the judge: a stale result is ignored). */
-export function applyWatchOutcome(record: Acknowledgement, outcome: WatchOutcome): Acknowledgement {
-  if (record.member.id !== outcome.memberId || record.handoverKey !== outcome.handoverKey) return record;
+export function applyWatchOutcome(current: Acknowledgement, outcome: WatchOutcome): Acknowledgement {
+  if (current.member.id !== outcome.memberId || current.handoverKey !== outcome.handoverKey) return current;
+  const record = outcome.remindedAt ? applyReminderSent(current, { ...outcome, at: outcome.remindedAt }) : current;
   const atMs = ms(outcome.at);
   switch (outcome.outcome) {
     case 'acknowledged':
@@ -350,6 +369,45 @@ export function applyWatchOutcome(record: Acknowledgement, outcome: WatchOutcome
       return { ...record, checkFailures: outcome.checkFailures, couldNotCheck: outcome.couldNotCheck };
     }
   }
+}
+
+/** Where a message of the notice is in Slack. */
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/**
+ * The notice's messages the member may answer on, found by their idempotency keys once and then kept in the
+ * workflow's state (`ackRefs`), so the next watch need not search for them again.
+ */
+export interface NoticeRefs {
+  /** The notice DM to the member (`notice-incoming`), or null when none was found. */
+  dm: MessageRef | null;
+  /** The notice's channel post (`notice-channel`), or null. */
+  post: MessageRef | null;
+}
+
+/** What a watch reads of the rotation (its `state` query) before it sends a message. */
+export interface RotationNow {
+  acknowledgement?: Acknowledgement | null;
+  paused: boolean;
+  /** The member the rotation would name for its pending handover now. */
+  next: Member | null;
+}
+
+/**
+ * Whether the rotation still wants a watch's `action` for `record`: it holds that record, still waiting (pending or
+ * reminded, for either action: the reminder's signal may not be taken yet, or a retry may not know its reminder went
+ * out), not paused, and it would still name that member. If not, an operator's `ack`, a pause or a change came since the watch started,
+ * and the watch's cancellation is on its way.
+ */
+export function rotationWants(rotation: RotationNow, record: Acknowledgement, _action: AckAction): boolean {
+  const held = rotation.acknowledgement;
+  if (!held || held.member.id !== record.member.id || held.handoverKey !== record.handoverKey) return false;
+  // Reminded already, for the reminder: a retried watch whose last heartbeat predates the reminder it sent. Sending it
+  // again finds it by its key (nothing posted) and the repeated signal changes nothing, so the watch catches up.
+  return isWatched(held) && held.pausedAt === null && !rotation.paused && rotation.next?.id === record.member.id;
 }
 
 /** Whether and how the turn the record was for was acknowledged (at the handover). */

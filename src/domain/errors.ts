@@ -10,7 +10,9 @@ export type RotationErrorCode =
   | 'same-member'
   | 'invalid-date'
   | 'invalid-range'
-  | 'invalid-request';
+  | 'invalid-request'
+  /** Nothing to act on (no acknowledgement pending): the request is fine, the rotation's state does not allow it. */
+  | 'nothing-pending';
 
 export class RotationError extends Error {
   override readonly name = 'RotationError';

@@ -242,6 +242,8 @@ const PAGE_SCRIPT = String.raw`
   var shown = null;
   var view = null;
   var month = null; // { year, month (0-11) }
+  // The acknowledgement's messages stand out among the notices (they are ordinary messages in the fakes).
+  var KIND_LABELS = { 'ack-reminder': 'reminder: not acknowledged yet', 'ack-escalation': 'escalation: not acknowledged' };
   var MONTHS = ['January','February','March','April','May','June','July','August','September','October','November','December'];
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -264,6 +266,7 @@ const PAGE_SCRIPT = String.raw`
     var head = el('div', { class: 'head' }, [
       el('span', { class: 'author', text: m.author }),
       m.fromApp ? el('span', { class: 'badge', text: 'APP' }) : null,
+      KIND_LABELS[m.kind] ? el('span', { class: 'kind ' + m.kind, text: KIND_LABELS[m.kind] }) : null,
       el('span', { class: 'time', text: new Date(m.at).toLocaleString() }),
       m.edited ? el('span', { class: 'edited', text: '(edited)' }) : null
     ]);
@@ -371,6 +374,9 @@ const PAGE_HTML = `<!doctype html>
   .head { display: flex; gap: 6px; align-items: baseline; }
   .author { font-weight: 700; }
   .badge { font-size: 10px; background: #e8e8e8; border-radius: 3px; padding: 0 3px; color: #555; }
+  .kind { font-size: 10px; border-radius: 3px; padding: 0 4px; }
+  .kind.ack-reminder { background: #fff3cd; color: #7a5b00; }
+  .kind.ack-escalation { background: #f8d7da; color: #842029; }
   .time, .edited, .extra { font-size: 12px; color: #777; }
   .mention { background: #e8f5fa; color: #1264a3; border-radius: 3px; padding: 0 2px; }
   .empty { color: #888; font-style: italic; }

@@ -166,6 +166,12 @@ export const DEMO_TEAM: Member[] = [
   { id: 'U0GRACE007', name: 'Grace' },
 ];
 
+/**
+ * The demo member who never acknowledges a notice (the others react to theirs, src/sandbox/acknowledgers.ts): the
+ * sandbox shows a reminder and an escalation each time Dan is named.
+ */
+export const DEMO_SILENT_MEMBER = DEMO_TEAM[3] as Member;
+
 /** `ella@example.test`: the name in lower case, or the Slack ID when that is taken or empty. */
 function sandboxEmail(member: Member, taken: ReadonlySet<string>): string {
   const local = member.name

@@ -86,7 +86,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   return env;
 }
 
-const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime' };
+const SEARCH_ATTRIBUTE_TYPES: Record<string, string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime', BOOL: 'Bool' };
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

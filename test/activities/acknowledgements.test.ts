@@ -10,6 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import {
   createAckService,
   reactionCounts,
+  type AckWorkflowLink,
   type NoticeRefs,
   type WatchAcknowledgementInput,
 } from '../../src/activities/acknowledgements';
@@ -21,12 +22,15 @@ import {
   acknowledge,
   applyWatchOutcome,
   startAcknowledgement,
+  type AckAction,
   type Acknowledgement,
 } from '../../src/domain/acknowledgement';
 import type { ClockAnchor } from '../../src/domain/clock';
 import { DEFAULT_SETTINGS, parseSettings, type Settings } from '../../src/domain/config';
 import type { MessageFacts } from '../../src/domain/messages';
 import { mergeSettings } from '../../src/settings';
+import type { ReminderNotice } from '../../src/shared';
+import { waitFor } from '../support';
 import { startFakeGeekbot, type FakeGeekbot } from '../../src/sandbox/geekbot';
 import { FAKE_SLACK_SCOPES, startFakeSlack, type FakeSlack } from '../../src/sandbox/slack';
 import { activityEnvironment, expectFailure, runActivity } from './helpers';
@@ -433,6 +437,111 @@ describe('acknowledgements: the check and the watch against the fakes', function
       assert.equal(reminders().length, 0);
       assert.equal(escalations().length, 0);
       assert.equal(applyWatchOutcome(short, result).couldNotCheck?.since, result.couldNotCheck.since);
+    });
+
+    describe('with its line to the rotation (the workflow)', () => {
+      /** A rotation that answers `confirm` with `wants` (or throws it) and records the signals it gets. */
+      function link(wants: boolean | Error = true) {
+        const calls = { confirms: [] as AckAction[], reminded: [] as ReminderNotice[] };
+        const workflow: AckWorkflowLink = {
+          confirm: (_record, action) => {
+            calls.confirms.push(action);
+            return wants instanceof Error ? Promise.reject(wants) : Promise.resolve(wants);
+          },
+          reminded: (notice) => {
+            calls.reminded.push(notice);
+            return Promise.resolve();
+          },
+        };
+        return { calls, workflow };
+      }
+      const linked = (workflow: AckWorkflowLink) =>
+        createAckService({
+          settings: testSettings(),
+          slack: client(),
+          geekbot: new GeekbotClient({ apiKey: geekbot.apiKey, apiUrl: geekbot.url }),
+          minPollMs: 20,
+          heartbeatEveryMs: 50,
+          workflow,
+        }).activities.watchAcknowledgement;
+      const soon = () =>
+        startAcknowledgement(
+          { member: CHLOE, handoverKey: KEY, noticeAtMs: NOTICE_AT, handoverAtMs: NOTICE_AT + 40 * H },
+          { ackWithinHours: 8, escalateAfterHours: 4 },
+        );
+
+      it('goes on after the reminder, which it signals once, and returns at the escalation', async () => {
+        const { calls, workflow } = link();
+        const result = await runActivity(activityEnvironment().env, linked(workflow), input());
+        assert.equal(result.outcome, 'escalated');
+        assert.deepEqual(calls.confirms, ['remind', 'escalate'], 'asked before each message');
+        assert.equal(calls.reminded.length, 1);
+        assert.deepEqual(calls.reminded[0], {
+          memberId: CHLOE.id,
+          handoverKey: KEY,
+          at: result.remindedAt,
+          warnings: [],
+        });
+        assert.ok(Date.parse(result.remindedAt!) > Date.parse(record.deadline!));
+        assert.deepEqual([reminders().length, escalations().length], [1, 1]);
+        // The workflow took the signal, or not yet: the result alone gives the same record.
+        const escalated = applyWatchOutcome(record, result);
+        assert.deepEqual([escalated.status, escalated.remindedAt], ['escalated', result.remindedAt]);
+      });
+
+      it('an answer after the reminder: acknowledged, with the reminder in the result', async () => {
+        const { calls, workflow } = link();
+        const watching = runActivity(activityEnvironment().env, linked(workflow), input());
+        await waitFor('the reminder', () => reminders().length === 1, { timeoutMs: 10_000, intervalMs: 5 });
+        slack.addReaction(dm().id, reminders()[0]!.ts, 'white_check_mark', CHLOE.id);
+        const result = await watching;
+        assert.equal(result.outcome, 'acknowledged');
+        assert.equal(calls.reminded.length, 1);
+        const acknowledged = applyWatchOutcome(record, result);
+        assert.deepEqual([acknowledged.status, Boolean(acknowledged.remindedAt)], ['acknowledged', true]);
+        assert.equal(escalations().length, 0);
+      });
+
+      it('the rotation no longer wants a message (an operator answered, a pause): nothing is sent', async () => {
+        const { calls, workflow } = link(false);
+        const result = await runActivity(
+          activityEnvironment().env,
+          linked(workflow),
+          input({ acknowledgement: soon() }),
+        );
+        assert.equal(result.outcome, 'handover');
+        assert.ok(calls.confirms.length >= 1);
+        assert.deepEqual([reminders().length, escalations().length, calls.reminded.length], [0, 0, 0]);
+      });
+
+      it('the rotation cannot be asked: could not check, nothing sent', async () => {
+        const { workflow } = link(new Error('deadline exceeded'));
+        const result = await runActivity(
+          activityEnvironment().env,
+          linked(workflow),
+          input({ acknowledgement: soon() }),
+        );
+        assert.equal(result.outcome, 'handover');
+        assert.match(result.couldNotCheck?.problem ?? '', /^Temporal \(the rotation's state\): deadline exceeded$/);
+        assert.deepEqual([reminders().length, escalations().length], [0, 0]);
+      });
+
+      it('a retry after the reminder went out but before the workflow heard of it: told once, not sent again', async () => {
+        const first = link();
+        const failing: AckWorkflowLink = {
+          ...link().workflow,
+          reminded: () => Promise.reject(new Error('unavailable')),
+        };
+        const attempt = activityEnvironment();
+        await assert.rejects(runActivity(attempt.env, linked(failing), input()), /unavailable/);
+        assert.equal(reminders().length, 1);
+        const retry = quiet({ heartbeatDetails: attempt.heartbeats.at(-1), attempt: 2 });
+        const result = await runActivity(retry, linked(first.workflow), input());
+        assert.equal(result.outcome, 'escalated');
+        assert.equal(first.calls.reminded.length, 1, 'told on the retry, before anything else');
+        assert.deepEqual(first.calls.confirms, ['escalate'], 'the reminder is not asked for (nor sent) again');
+        assert.deepEqual([reminders().length, escalations().length], [1, 1]);
+      });
     });
 
     it('refuses what it cannot watch', async () => {

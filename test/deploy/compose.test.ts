@@ -123,7 +123,8 @@ describe('deployment: docker-compose.yml', () => {
   it('creates the namespace and the search attributes declaratively, before the worker starts', () => {
     const script = String(services['temporal-namespace']!.command);
     const declared = /for attribute in ([^;]+);/.exec(script)?.[1]?.trim().split(/\s+/) ?? [];
-    const expected = SEARCH_ATTRIBUTES.map((key) => `${key.name}:${key.type === 'KEYWORD' ? 'Keyword' : 'Datetime'}`);
+    const names: Record<string, string> = { KEYWORD: 'Keyword', DATETIME: 'Datetime', BOOL: 'Bool' };
+    const expected = SEARCH_ATTRIBUTES.map((key) => `${key.name}:${names[key.type]}`);
     assert.deepEqual(declared, expected);
     assert.match(script, /temporal operator search-attribute create/);
     assert.match(script, /temporal operator namespace create/);

@@ -6,6 +6,7 @@ import {
   acknowledgeProblem,
   acknowledgementPlan,
   acknowledgementWarning,
+  applyReminderSent,
   applyWatchOutcome,
   cancelAcknowledgement,
   decide,
@@ -18,12 +19,14 @@ import {
   nextDueAt,
   observeCheck,
   resumeAcknowledgement,
+  rotationWants,
   startAcknowledgement,
   suspendAcknowledgement,
   turnAcknowledgement,
   withTurnAcknowledgement,
   type AckCheck,
   type Acknowledgement,
+  type RotationNow,
   type WatchOutcome,
 } from '../../src/domain/acknowledgement';
 import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
@@ -335,6 +338,40 @@ describe('acknowledgement: a watch’s result, the turn, requests and the plan',
     const cancelled = cancelAcknowledgement(record, NOTICE + H, 'x');
     assert.equal(applyWatchOutcome(cancelled, outcome({ outcome: 'reminded' })), cancelled);
     assert.equal(applyWatchOutcome(cancelled, outcome({ couldNotCheck: held })), cancelled);
+  });
+
+  it('a reminder the watch signalled counts once, and before the outcome it returns with (signal not taken yet)', () => {
+    const sent = { memberId: CHLOE.id, handoverKey: KEY, at: iso(NOTICE + 25 * H) };
+    const reminded = applyReminderSent(record, sent);
+    assert.deepEqual([reminded.status, reminded.remindedAt], ['reminded', sent.at]);
+    assert.equal(applyReminderSent(reminded, { ...sent, at: iso(NOTICE + 26 * H) }), reminded, 'a repeat: no change');
+    assert.equal(applyReminderSent(record, { ...sent, memberId: DAN.id }), record, 'another member: stale');
+    const acknowledged = acknowledge(record, { via: 'member', atMs: NOTICE + 2 * H });
+    assert.equal(applyReminderSent(acknowledged, sent), acknowledged, 'none after an answer');
+    // The escalation's result carries the reminder: the same record whether the signal came first or not.
+    const result = outcome({ outcome: 'escalated', at: iso(NOTICE + 37 * H), remindedAt: sent.at });
+    assert.deepEqual(applyWatchOutcome(record, result), applyWatchOutcome(reminded, result));
+    assert.equal(applyWatchOutcome(record, result).status, 'escalated');
+    const late = applyWatchOutcome(record, { ...result, outcome: 'acknowledged', via: 'slack-reaction' });
+    assert.deepEqual([late.status, late.remindedAt], ['acknowledged', sent.at]);
+  });
+
+  it('a watch sends a message only while the rotation still wants it', () => {
+    const wants = (over: Partial<RotationNow>, action: 'remind' | 'escalate' = 'remind') =>
+      rotationWants({ acknowledgement: record, paused: false, next: CHLOE, ...over }, record, action);
+    assert.equal(wants({}), true);
+    assert.equal(wants({ acknowledgement: acknowledge(record, { via: 'operator', atMs: NOTICE + H }) }), false);
+    assert.equal(wants({ acknowledgement: suspendAcknowledgement(record, NOTICE + H), paused: true }), false);
+    assert.equal(wants({ paused: true }), false);
+    assert.equal(wants({ next: DAN }), false, 'someone else would be named');
+    assert.equal(wants({ acknowledgement: null }), false);
+    assert.equal(wants({ acknowledgement: cancelAcknowledgement(record, NOTICE + H, 'x') }), false);
+    const reminded = markReminded(record, NOTICE + 25 * H);
+    // A retried watch whose heartbeat predates its own reminder catches up: the message's key keeps it one message.
+    assert.equal(wants({ acknowledgement: reminded }), true, 'a retry that missed its reminder goes on');
+    assert.equal(wants({ acknowledgement: markEscalated(reminded, NOTICE + 37 * H) }), false, 'nothing after it');
+    assert.equal(wants({ acknowledgement: reminded }, 'escalate'), true);
+    assert.equal(wants({}, 'escalate'), true, 'the reminder’s signal may not be taken yet');
   });
 
   it('the turn records whether and how it was acknowledged', () => {

@@ -2,6 +2,7 @@
  * The one home of the helpers the tests, the fault suite and the benchmarks share. Product code (src/, scripts/)
  * never imports from here.
  */
+export * from './acknowledgement';
 export * from './chromium';
 export * from './clock';
 export * from './files';

@@ -163,6 +163,28 @@ export function registerChangeCommands(program: Command): void {
     .action((role: string, opts: ChangeFlags) => change(role, 'resume', undefined, 'resume', opts));
 
   program
+    .command('ack')
+    .summary('Acknowledge the coming handover')
+    .description(
+      'Confirm the notice for the coming handover: as the member it names (--member), or as an operator on their behalf (--on-behalf). Stops the reminder and the escalation.',
+    )
+    .argument('<role>', 'role name, e.g. support-triager')
+    .option('--member <name>', 'the member the notice names (Slack display name or ID)')
+    .option('--on-behalf', 'an operator acknowledges for the member the notice names')
+    .option('--json', 'print the new state as JSON')
+    .addHelpText(
+      'after',
+      examples('team-roles ack support-triager --member Chloe', 'team-roles ack support-triager --on-behalf'),
+    )
+    .action(async (role: string, opts: JsonOption & { member?: string; onBehalf?: boolean }) => {
+      if (!opts.member && !opts.onBehalf) {
+        throw new UsageError('ack needs --member NAME (the member the notice names) or --on-behalf.');
+      }
+      const request = { ...(opts.member ? { member: opts.member } : {}), ...(opts.onBehalf ? { onBehalf: true } : {}) };
+      await change(role, 'acknowledge', request, 'the acknowledgement', opts);
+    });
+
+  program
     .command('handover-now')
     .summary('Hand over now')
     .description(

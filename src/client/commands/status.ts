@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ChangeLogEntry } from '../../domain/changeNotices';
 import { zonedInstantText } from '../../domain/format';
 import type { RoleStateView } from '../../shared';
-import { instantText, memberText, out, paint, printJson, stateText, table } from '../output';
+import { instantText, memberText, out, paint, printJson, stateText, table, turnAcknowledgementText } from '../output';
 import { localRoleContext, rotationIfRunning, runningRotation, teamSettings, type RoleContext } from '../roles';
 import { readState, runningRoles, withSession } from '../session';
 import { countOption, examples, type JsonOption } from './common';
@@ -72,7 +72,10 @@ export function registerStatusCommand(program: Command): void {
     .argument('<role>', 'role name, e.g. support-triager')
     .option('--limit <n>', 'only the latest N turns (and changes)')
     .option('--changes', 'only the changes of the plan and the notices sent')
-    .option('--json', 'print the turns as a JSON array of {member, start, end} (with --changes: the changes)')
+    .option(
+      '--json',
+      'print the turns as a JSON array of {member, start, end, acknowledgement?} (with --changes: the changes)',
+    )
     .addHelpText(
       'after',
       examples('team-roles history support-triager --limit 10', 'team-roles history support-triager --changes'),
@@ -94,10 +97,18 @@ export function registerStatusCommand(program: Command): void {
         if (turns.length === 0) out(`No handovers recorded yet for ${roleName}.`);
         else {
           const first = state.history.length - turns.length;
+          // The acknowledgement column once some turn has one (acknowledgements on for the role).
+          const acks = turns.some((turn) => turn.acknowledgement);
           out(
             table(
-              ['#', 'Member', 'Start', 'End (exclusive)'],
-              turns.map((turn, i) => [first + i + 1, memberText(turn.member), turn.start, turn.end]),
+              ['#', 'Member', 'Start', 'End (exclusive)', ...(acks ? ['Acknowledged'] : [])],
+              turns.map((turn, i) => [
+                first + i + 1,
+                memberText(turn.member),
+                turn.start,
+                turn.end,
+                ...(acks ? [turnAcknowledgementText(turn.acknowledgement)] : []),
+              ]),
             ),
           );
         }

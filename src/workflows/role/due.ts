@@ -75,21 +75,31 @@ export function pendingHandover(
   return { date, at, key: handoverKey(state.rotation.role, date) };
 }
 
-/**
- * Whether the notice for `key` went out and still names who the rotation would name now, and (when the prepare step
- * recorded them) the calendar still holds the turns the rotation would plan now: an operator change that moved a
- * later turn since is written again.
- */
-export function isPrepared(config: RoleRuntimeConfig, state: RoleWorkflowState, date: IsoDate, key: string): boolean {
+/** Whether the notice for `key` went out and still names who the rotation would name now (and their buddy). */
+export function noticeNamesNext(state: RoleWorkflowState, date: IsoDate, key: string): boolean {
   const { prepared, rotation } = state;
   if (prepared?.key !== key) return false;
   try {
     const next = upcomingMember(rotation, date).member;
     const buddy = rotation.slots === 2 ? rotation.incoming : null;
-    if (prepared.memberId !== next.id || prepared.buddyId !== (buddy?.id ?? null)) return false;
-    if (prepared.turns === undefined) return true;
+    return prepared.memberId === next.id && prepared.buddyId === (buddy?.id ?? null);
+  } catch {
+    return true; // no members: nothing to prepare
+  }
+}
+
+/**
+ * Whether the notice for `key` still names who the rotation would name now and (when the prepare step recorded
+ * them) the calendar still holds the turns the rotation would plan now: an operator change that moved a later turn
+ * since is written again.
+ */
+export function isPrepared(config: RoleRuntimeConfig, state: RoleWorkflowState, date: IsoDate, key: string): boolean {
+  if (!noticeNamesNext(state, date, key)) return false;
+  const turns = state.prepared?.turns;
+  if (turns === undefined) return true;
+  try {
     const count = calendarTurnCount(config.role, config.calendarHorizonMonths);
-    return prepared.turns === turnsFingerprint(calendarTurns(config.role, rotation, date, count));
+    return turns === turnsFingerprint(calendarTurns(config.role, state.rotation, date, count));
   } catch {
     return true; // no members: nothing to prepare
   }

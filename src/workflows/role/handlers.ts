@@ -5,7 +5,14 @@
  */
 import { setHandler } from '@temporalio/workflow';
 import { OPERATION_LIST, signalDescription } from '../../operations';
-import { configQuery, fairnessQuery, historyQuery, planQuery, stateQuery } from '../../shared';
+import {
+  acknowledgementRemindedSignal,
+  configQuery,
+  fairnessQuery,
+  historyQuery,
+  planQuery,
+  stateQuery,
+} from '../../shared';
 import type { Rotation } from './rotation';
 
 export function registerHandlers(rotation: Rotation): void {
@@ -15,6 +22,9 @@ export function registerHandlers(rotation: Rotation): void {
       description: signalDescription(operation),
     });
   }
+  setHandler(acknowledgementRemindedSignal, (notice) => rotation.acknowledgementReminded(notice), {
+    description: "Sent by the rotation's own acknowledgement watch once the reminder went out (not for operators).",
+  });
   for (const operation of OPERATION_LIST) {
     setHandler(operation.update, (request?: unknown) => rotation.update(operation, request), {
       validator: (request?: unknown) => rotation.validate(operation, request),

@@ -16,6 +16,7 @@ export async function roleWorkflow(input: RoleWorkflowInput): Promise<void> {
   await steps.startUp();
 
   for (;;) {
+    rotation.acks.reconcile(); // the acknowledgement watch the notice asks for runs beside the loop
     const due = rotation.due();
     rotation.busy = due.step === 'rest' ? null : due.step;
     switch (due.step) {

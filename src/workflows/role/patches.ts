@@ -81,4 +81,12 @@ export const patches = {
    * prepare time on. Called only when one of those is due. Deprecable one run length after that code is deployed.
    */
   noticeNamesWhoTakesOver: (): boolean => patched('notice-names-who-takes-over'),
+
+  /**
+   * The handover acknowledgement (issue 15): a watch activity between the notice and the handover, started and
+   * cancelled beside the main loop, and the `HandoverAcknowledged` search attribute in every upsert. Called only for
+   * a role whose recorded configuration has `acknowledgementOn` (runs from before it record none: they never reach
+   * it). Introduced 2026-12 (wire-ack); deprecable one run length after that code is deployed.
+   */
+  handoverAcknowledgement: (): boolean => patched('handover-acknowledgement'),
 };

@@ -21,11 +21,13 @@ import type {
   HandoverNowRequest,
   PlanTurn,
   RoleHistoryView,
+  ReminderNotice,
   RoleRuntimeConfig,
   RoleStateView,
   RoleWorkflowInput,
   RoleWorkflowState,
 } from '../../shared';
+import { Acknowledgements } from './acknowledgement';
 import { nextDue, pendingHandover, type Due, type PendingHandover } from './due';
 import { asRequestFailure, notReady } from './errors';
 import { patches } from './patches';
@@ -63,6 +65,8 @@ const MAX_WARNINGS = 20;
 export class Rotation {
   readonly mode: HandoverMode;
   readonly inbox = new Inbox();
+  /** The acknowledgement of the latest notice and its watch. */
+  readonly acks = new Acknowledgements(this);
   /** Set once start-up has read the configuration and the starting state. */
   private started: { config: RoleRuntimeConfig; state: RoleWorkflowState } | undefined;
   /** Signals that came before the state existed, applied once it does. */
@@ -158,6 +162,7 @@ export class Rotation {
 
   /** Waits until no handler runs and nothing is queued; from then on this run takes no signal. */
   async finishRun(): Promise<RoleWorkflowState> {
+    await this.acks.settle();
     await condition(() => allHandlersFinished() && this.inbox.empty);
     this.continuing = true;
     return { ...this.state, handoversDone: 0 };
@@ -275,6 +280,15 @@ export class Rotation {
     this.inbox.add(operation.step, request ?? {});
   }
 
+  /** The acknowledgement watch's signal: the reminder went out (applied once the state exists; never wakes the loop). */
+  acknowledgementReminded(notice: ReminderNotice): void {
+    if (this.continuing) {
+      throw new Error('acknowledgementReminded signal reached a run that is continuing as new: replaying to take it.');
+    }
+    if (this.ready) this.acks.reminded(notice);
+    else this.untilReady.push(() => this.acks.reminded(notice));
+  }
+
   /** An update's validator: a rejected update leaves no trace in history. Before start-up the handler validates. */
   validate(operation: Operation, request: unknown): void {
     try {
@@ -319,6 +333,8 @@ export class Rotation {
       this.recordChange({ reason: operation.reason(before, request), ...plans }, isQuiet(request) || quietPause);
     }
     this.inbox.wake = true;
+    // An operator's `ack`, a pause or someone else named: the watch stops (the woken main loop starts one again).
+    this.acks.stopUnlessWanted();
     this.showVisibility();
   }
 
@@ -367,6 +383,7 @@ export class Rotation {
   private context(): OperationContext {
     const today = () => this.today();
     const pending = () => this.pending().date;
+    const now = () => this.now();
     return {
       role: this.input.role,
       config: this.config,
@@ -375,6 +392,9 @@ export class Rotation {
       },
       get pending() {
         return pending();
+      },
+      get now() {
+        return now();
       },
     };
   }

@@ -168,6 +168,7 @@ export class Steps {
     if (result.turns !== undefined && patches.reprepareWhenTurnsMove()) state.prepared.turns = result.turns;
     // Who the notice's messages told what, so that a change corrects them (only where the role sends messages).
     if (rotation.config.role.slack?.enabled) state.noticeRecord = toldOf(state.noticeRecord, key, result.named);
+    rotation.acks.noticeSent(date, key, result.named.memberId);
     if (state.lastError?.startsWith('prepare')) state.lastError = null;
     log.info('prepared handover', { key, next: result.named.memberId });
     return true;
@@ -202,6 +203,7 @@ export class Steps {
     const { state } = rotation;
     const before = state.rotation;
     state.rotation = decision.result.state;
+    rotation.acks.handedOver();
     for (const warning of decision.result.warnings) rotation.warn(warning);
     state.handoversDone++;
     // Emitted through a sink, never while replaying: no command, so determinism is untouched.

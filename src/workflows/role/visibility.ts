@@ -11,8 +11,10 @@ import { handoverDateOf, prepareInstant } from '../../domain/schedule';
 import { nextHandoverAt, pendingHandover } from './due';
 import { frozenUntil } from './notices';
 import type { Member } from '../../domain/types';
+import { patches } from './patches';
 import {
   CurrentMemberAttribute,
+  HandoverAcknowledgedAttribute,
   IncomingMemberAttribute,
   NextHandoverAtAttribute,
   TeamRoleAttribute,
@@ -69,6 +71,7 @@ export function stateView(
         }
       : null,
     busy,
+    acknowledgement: state.acknowledgement ?? null,
   };
 }
 
@@ -92,6 +95,13 @@ function noticeView(state: RoleWorkflowState, pendingKey: string): NoticeView | 
   return { key: prepared.key, incoming: member(prepared.memberId), buddy: member(prepared.buddyId), withdrawn: false };
 }
 
+/** `HandoverAcknowledged`: true once the named member answered, false while they have not; unset without a record. */
+function handoverAcknowledged(state: RoleWorkflowState): boolean | null {
+  const record = state.acknowledgement;
+  if (!record || record.status === 'cancelled') return null;
+  return record.status === 'acknowledged';
+}
+
 /** Search attributes and the Web UI's "current details": who serves, without running a query. */
 export function updateVisibility(config: RoleRuntimeConfig, state: RoleWorkflowState): void {
   const { rotation } = state;
@@ -100,6 +110,9 @@ export function updateVisibility(config: RoleRuntimeConfig, state: RoleWorkflowS
     { key: IncomingMemberAttribute, value: rotation.incoming?.name ?? null },
     { key: CurrentMemberAttribute, value: rotation.current?.name ?? null },
     { key: NextHandoverAtAttribute, value: nextHandoverAt(state) },
+    ...(config.acknowledgementOn && patches.handoverAcknowledgement()
+      ? [{ key: HandoverAcknowledgedAttribute, value: handoverAcknowledged(state) }]
+      : []),
   ]);
   const serving =
     rotation.slots === 2

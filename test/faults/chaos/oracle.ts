@@ -141,7 +141,7 @@ export class Oracle {
   }
 
   private context(model: Model): OperationContext {
-    return { role: this.role, config: this.config, today: this.today(), pending: model.pending };
+    return { role: this.role, config: this.config, today: this.today(), pending: model.pending, now: Date.now() };
   }
 }
 
