@@ -238,7 +238,10 @@ describe('team-roles rotation commands (CLI against the dev server)', function (
         `${turns[0]!.member.name} (${turns[0]!.member.id})`,
         turns[0]!.start,
         turns[0]!.end,
+        // Acknowledgements are on for the role: nobody answered the notice of that turn.
+        'no',
       ]);
+      assert.equal(turns[0]!.acknowledgement?.acknowledged, false);
       assertError(await bed.cli(['history', ROLE, '--limit', 'all']), 2, /--limit must be a whole number/);
     });
   });
