@@ -11,7 +11,7 @@ import type { Settings } from '../domain/config';
 import { handoverKey } from '../domain/schedule';
 import type { IsoDate, Member } from '../domain/types';
 import type { NoticeRecord } from '../shared';
-import { activityLog } from './context';
+import { activityLog, whileHeartbeating } from './context';
 import { FailureType, nonRetryable, requireIsoDate, requireRole } from './errors';
 import type { FoundStandup, UpsertStandupInput, UpsertStandupResult } from './geekbot';
 import type { createSlackMessagesService, OutgoingMessage } from './slack-messages';
@@ -196,5 +196,12 @@ export function createChangeNoticeService({ settings, messages, standup, now = D
     };
   }
 
-  return { sendChangeNotices, withdrawNotice, activities: { sendChangeNotices, withdrawNotice } };
+  return {
+    sendChangeNotices,
+    withdrawNotice,
+    activities: {
+      sendChangeNotices: (input: SendChangeNoticesInput) => whileHeartbeating(() => sendChangeNotices(input)),
+      withdrawNotice: (input: WithdrawNoticeInput) => whileHeartbeating(() => withdrawNotice(input)),
+    },
+  };
 }

@@ -41,6 +41,21 @@ export function activityHeartbeatTimeoutMs(): number | undefined {
   return currentContext()?.info.heartbeatTimeoutMs ?? undefined;
 }
 
+/**
+ * Runs `work` while heartbeating every third of the activity's heartbeat timeout (when it has one), so that Temporal
+ * notices a worker that died within that timeout instead of the start-to-close one, and retries sooner.
+ */
+export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const timeoutMs = activityHeartbeatTimeoutMs();
+  if (timeoutMs === undefined) return work();
+  const beat = setInterval(() => heartbeatProgress(undefined), Math.max(1_000, timeoutMs / 3));
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** The workflow that runs this activity (its ID), if running as an activity. */
 export function activityWorkflowId(): string | undefined {
   return currentContext()?.info.workflowExecution?.workflowId;

@@ -41,8 +41,11 @@ export const { announceHandover, syncOnDutyGroup } = proxyLocalActivities<Activi
 });
 
 // Change notices and the corrections of a notice (issue 16): Slack (and Geekbot) calls, each message once by its key.
+// They heartbeat while they run, so a worker that died mid-way is noticed in 15 seconds and the retry (which finds
+// every message already sent by its key) starts then, not after the two minutes an attempt may take.
 export const { sendChangeNotices, withdrawNotice } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '15 seconds',
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
