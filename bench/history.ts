@@ -12,7 +12,7 @@ import { buildActivityDeps } from '../src/activities/deps';
 import { stateQuery } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox } from '../src/sandbox/sandbox';
-import { runHistories, stateOf, testSettings } from '../test/support';
+import { runHistories, stateOf, testSettings, withoutAcknowledgements } from '../test/support';
 import { GROUP, median, ms, progress, ROLE, spread } from './common';
 import { table, type Goal, type Section } from './section';
 
@@ -53,7 +53,8 @@ export async function runHistorySection(
   const env = await startEnv();
   const sandbox = await startSandbox({ groups: { [GROUP]: DEMO_TEAM }, standupManager: DEMO_MANAGER });
   try {
-    const settings = testSettings();
+    // On the time-skipping server: without the acknowledgement watch (see withoutAcknowledgements).
+    const settings = withoutAcknowledgements(testSettings());
     const deps = await buildActivityDeps(sandbox.env, settings);
     const taskQueue = `bench-history-${randomUUID()}`;
     const workflowId = `bench-history/${ROLE}/${randomUUID()}`;

@@ -24,7 +24,14 @@ import type { roleWorkflow } from '../../src/workflows';
 import { seededRandom, type FaultOptions, type ScriptedFault } from '../../src/sandbox/http';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { checkRole, fakesOf } from './invariants';
-import { elapsed, startServer, untilNext, workflowBundle, workflowTaskFailures } from '../support';
+import {
+  elapsed,
+  startServer,
+  untilNext,
+  withoutAcknowledgements,
+  workflowBundle,
+  workflowTaskFailures,
+} from '../support';
 import { captureRuntimeLogs, collectHistories, rememberSecrets } from './support';
 
 const FAULT_RATE = 0.3;
@@ -83,7 +90,8 @@ async function bed(env: TestWorkflowEnvironment, name: string, seed: number | un
     },
   });
   rememberSecrets(sandbox);
-  const settings = parseSettings({ ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER });
+  // On the time-skipping server: without the acknowledgement watch (see withoutAcknowledgements).
+  const settings = withoutAcknowledgements(parseSettings({ ...DEFAULT_SETTINGS, standupManager: DEMO_MANAGER }));
   const deps = await buildActivityDeps(sandbox.env, settings);
   const taskQueue = `faults-${name}-${randomUUID()}`;
   const worker = await Worker.create({

@@ -40,6 +40,7 @@ import {
   startServer,
   stateOf,
   waitFor,
+  withoutAcknowledgements,
   workflowBundle,
   workflowTaskFailures,
 } from '../support';
@@ -79,7 +80,9 @@ describe('faults: operator chaos, signals and updates between and during handove
       ]),
     ),
   };
-  const settings = parseSettings(settingsInput);
+  // The model knows nothing of acknowledgements (their own suites test them), and their watches would only slow the
+  // run: off here, as in the test beds (withoutAcknowledgements).
+  const settings = withoutAcknowledgements(parseSettings(settingsInput));
 
   before(async () => {
     captureRuntimeLogs();

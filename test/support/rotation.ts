@@ -77,16 +77,27 @@ export interface RoleBedOptions {
   realClock?: boolean;
   /** Members' out-of-office events (default the demo's week for Ella, see `demoOutOfOffice`). */
   outOfOffice?: SandboxOptions['outOfOffice'];
+  /**
+   * Keep the roles' acknowledgements on (the product's default; dev server only). Off by default in a bed: the
+   * watch polls Slack and Geekbot for as long as a notice is pending, which makes every other test slower (a third
+   * longer, measured on test/workflow/messages.test.ts) without testing anything of its own there.
+   */
+  acknowledgements?: boolean;
+}
+
+/**
+ * Turns the roles' acknowledgements off, for runs on the time-skipping server: the acknowledgement watch is an
+ * activity that waits in real time, and that server skips no time while an activity runs, so a year of handovers
+ * would wait for real days. Acknowledgements are tested on the dev server (test/workflow/acknowledgement.test.ts).
+ */
+export function withoutAcknowledgements(settings: Settings): Settings {
+  for (const role of Object.values(settings.roles)) role.acknowledgement = { ...role.acknowledgement, enabled: false };
+  return settings;
 }
 
 export async function roleBed(env: TestWorkflowEnvironment, options: RoleBedOptions = {}): Promise<RoleBed> {
   const settings = testSettings(options.settings);
-  if (env.supportsTimeSkipping) {
-    // The acknowledgement watch is an activity that waits in real time: the time-skipping server skips no time while
-    // it runs, so a year of handovers would wait for real days. Acknowledgements are tested on the dev server.
-    for (const role of Object.values(settings.roles))
-      role.acknowledgement = { ...role.acknowledgement, enabled: false };
-  }
+  if (env.supportsTimeSkipping || !options.acknowledgements) withoutAcknowledgements(settings);
   const sandbox = await startSandbox({
     groups: {
       'support-triagers': options.team ?? DEMO_TEAM,

@@ -67,6 +67,7 @@ describe('role workflow: the handover acknowledgement on a fast clock (dev serve
     bed = await roleBed(env, {
       settings: { timeScale: SCALE, roles: { [ROLE]: ackRole() } },
       channels: [ACK_CHANNEL],
+      acknowledgements: true,
     });
     worker = await bed.worker();
     running = worker.run();
