@@ -346,10 +346,13 @@ describe('fairness: balance mode', function () {
         let steady = new Set(group0.map((m) => m.id));
         let handovers = 0;
         /**
-         * Inside the frozen window of a roster change the turns stay as planned (a leaver's go to the most owed who
-         * can take them without serving two in a row), so there the bound may be off by the one turn being evened out.
+         * The bound holds where the rotation has a choice. It has none inside the frozen window of a roster change
+         * (a leaver's turns go to whoever can take them without serving two in a row) nor at a handover where no
+         * more members can serve than the role has slots (they must alternate). There the spread may reach two,
+         * and it must be back to one within a round of the last such handover.
          */
-        let frozenUntil = 0;
+        let relaxedUntil = 0;
+        const absences: { id: string; from: string; to: string }[] = [];
         for (const step of steps) {
           if (handovers >= 52) break;
           try {
@@ -360,11 +363,16 @@ describe('fairness: balance mode', function () {
                   (m) => !rules.pending.some((c) => c.kind === 'leave' && c.member.id === m.id),
                 );
                 steady = new Set([...steady].filter((id) => inRotation.some((m) => m.id === id)));
+                const [start, end] = [r.date, turnEnd(role, r.date)];
+                const available = inRotation.filter(
+                  (m) => !absences.some((a) => a.id === m.id && a.from <= end && a.to >= start),
+                );
                 const who = r.handover();
                 served.set(who.id, (served.get(who.id) ?? 0) + 1);
                 handovers++;
+                if (available.length <= slots) relaxedUntil = Math.max(relaxedUntil, handovers + inRotation.length);
                 const counts = [...steady].map((id) => served.get(id) ?? 0);
-                const bound = handovers > frozenUntil ? 1 : 2;
+                const bound = handovers > relaxedUntil ? 1 : 2;
                 if (counts.length >= 2) pairsChecked++;
                 assert.ok(
                   counts.length === 0 || Math.max(...counts) - Math.min(...counts) <= bound,
@@ -383,21 +391,20 @@ describe('fairness: balance mode', function () {
                 if (
                   next.some((m) => !group.some((x) => x.id === m.id)) ||
                   group.some((m) => !next.some((x) => x.id === m.id))
-                )
-                  frozenUntil = handovers + 2;
-                if (frozenUntil === handovers + 2) yearsWithChanges++;
+                ) {
+                  relaxedUntil = Math.max(relaxedUntil, handovers + 2);
+                  yearsWithChanges++;
+                }
                 group = next;
                 break;
               }
               case 'absence': {
                 const who = POOL[step.who] as Member;
+                const absence = { id: who.id, from: r.date, to: addDays(r.date, 7 * step.weeks - 1) };
                 r.change((s, today) =>
-                  skip(
-                    s,
-                    { member: who.id, from: r.date, to: addDays(r.date, 7 * step.weeks - 1), reason: 'absence' },
-                    today,
-                  ),
+                  skip(s, { member: who.id, from: absence.from, to: absence.to, reason: 'absence' }, today),
                 );
+                absences.push(absence);
                 steady.delete(who.id);
                 break;
               }
@@ -413,7 +420,7 @@ describe('fairness: balance mode', function () {
           }
         }
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FAIR_RUNS ?? 400) },
     );
     assert.ok(pairsChecked > 5000 && yearsWithChanges > 200, `coverage: ${pairsChecked} checks, ${yearsWithChanges}`);
   });
