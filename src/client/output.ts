@@ -62,12 +62,13 @@ export function memberText(member: Member | null | undefined): string {
 
 /**
  * `2026-12-09 10:00 UTC, Wed (in 4 days)` or `2026-12-10 09:30 Pacific/Auckland, Thu (...)`: in the role's time zone,
- * named by its IANA name (short names such as "GMT+13" depend on the locale and say less).
+ * named by its IANA name (short names such as "GMT+13" depend on the locale and say less). A fast sandbox rotation's
+ * dates are simulated (`timeScale` > 1): "in 4 days" from the real now would be wrong, so there is no relative part.
  */
-export function instantText(iso: string, timeZone: string, now: DateTime = DateTime.now()): string {
+export function instantText(iso: string, timeZone: string, timeScale = 1, now: DateTime = DateTime.now()): string {
   const at = DateTime.fromISO(iso, { zone: timeZone, locale: 'en-GB' });
   if (!at.isValid) return iso;
-  const relative = at.toRelative({ base: now });
+  const relative = timeScale > 1 ? null : at.toRelative({ base: now });
   return `${at.toFormat('yyyy-LL-dd HH:mm')} ${timeZone}, ${at.toFormat('ccc')}${relative ? ` (${relative})` : ''}`;
 }
 
@@ -83,10 +84,8 @@ export function stateText(state: RoleStateView, title: string, slots: 1 | 2, tim
   const mode =
     state.mode === 'schedule' ? 'handovers sent by its Temporal Schedule' : "handovers on the workflow's timer";
   const rows: [string, string][] = [];
-  // A fast sandbox rotation's dates are simulated: "in 4 days" of simulated time is seconds away.
   const fast = (state.timeScale ?? 1) > 1;
-  const when = (iso: string) =>
-    fast ? instantText(iso, timeZone).replace(/ \(.*\)$/, '') : instantText(iso, timeZone);
+  const when = (iso: string) => instantText(iso, timeZone, state.timeScale);
   if (fast) rows.push(['Clock', paint(`simulated, ${state.timeScale} times real time (sandbox --fast)`, 'yellow')]);
   if (slots === 2) rows.push(['Incoming', memberText(state.incoming)]);
   rows.push(['Current', memberText(state.current)]);

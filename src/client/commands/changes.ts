@@ -64,7 +64,7 @@ function changeText(state: RoleStateView, timeZone: string, quiet: boolean): str
   if (quiet) return `${who}: --quiet, nobody is told.`;
   const pending = state.pendingChanges;
   if (!pending?.summary) return `${who}.`;
-  return `${who}; they are told ${instantText(pending.toldAt, timeZone)} (changes until then are told with it):\n${pending.summary}`;
+  return `${who}; they are told ${instantText(pending.toldAt, timeZone, state.timeScale)} (changes until then are told with it):\n${pending.summary}`;
 }
 
 export function registerChangeCommands(program: Command): void {

@@ -50,7 +50,7 @@ export function registerStatusCommand(program: Command): void {
             ctx.role.slots === 2 ? memberText(state.incoming) : '-',
             memberText(state.current),
             memberText(state.next),
-            instantText(state.nextHandoverAt, ctx.timeZone),
+            instantText(state.nextHandoverAt, ctx.timeZone, state.timeScale),
             state.lastError
               ? paint('error: see status <role>', 'red')
               : state.warnings.length
