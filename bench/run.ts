@@ -3,7 +3,7 @@
  *
  *   npm run bench                         the whole run (about 13 minutes on the 2-core machine); writes BENCHMARKS.md
  *   npm run bench -- --quick              small sizes, for developing the benchmarks; prints the report only
- *   npm run bench -- --only prepare,calendar,teams,start,history,coldStart   (the names in bench/sections.ts)
+ *   npm run bench -- --only prepare,calendar,teams,start,history,coldStart,acknowledgements   (the names in bench/sections.ts)
  *   npm run bench -- --out FILE           write the report to FILE instead
  *   npm run bench -- --json FILE          save the raw results there (a full run saves them in the temporary folder)
  *   npm run bench -- --render FILE        only render a report from saved results (no measuring)

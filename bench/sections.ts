@@ -1,4 +1,5 @@
 /** Every section of `npm run bench`, in the report's order (bench/section.ts says what a section is). */
+import { acknowledgementSection, type AckResult } from './acknowledgements';
 import { calendarSection, type CalendarResult } from './calendar';
 import { coldStartSection, type ColdStartResult } from './cold-start';
 import { historySection, type HistoryResult } from './history';
@@ -15,6 +16,7 @@ export interface SectionResults {
   start: WorkerStartResult;
   history: HistoryResult;
   coldStart: ColdStartResult;
+  acknowledgements: AckResult;
 }
 
 export type SectionName = keyof SectionResults;
@@ -26,7 +28,16 @@ export const SECTIONS: { [K in SectionName]: Section<SectionResults[K]> } = {
   start: workerStartSection,
   history: historySection,
   coldStart: coldStartSection,
+  acknowledgements: acknowledgementSection,
 };
 
 /** The order they run in: worker start before the many teams, so their worker processes never overlap. */
-export const RUN_ORDER: readonly SectionName[] = ['prepare', 'calendar', 'start', 'teams', 'history', 'coldStart'];
+export const RUN_ORDER: readonly SectionName[] = [
+  'prepare',
+  'calendar',
+  'start',
+  'teams',
+  'history',
+  'coldStart',
+  'acknowledgements',
+];
