@@ -146,11 +146,9 @@ export async function runJob<K extends JobInput['kind']>(
     if (phase === 'expired') throw expired();
     throw failureError(err, 'Could not confirm the job: ');
   }
-  if (!options.json) {
-    const suffix = webUiSuffix(session.webUi, (ui) => ui.workflow(handle.workflowId, handle.firstExecutionRunId));
-    process.stderr.write(`Job ${handle.workflowId} runs on the worker${suffix}.\n`);
-  }
-  await followProgress(handle, () => settled !== undefined, options.json === true, where);
+  const suffix = webUiSuffix(session.webUi, (ui) => ui.workflow(handle.workflowId, handle.firstExecutionRunId));
+  const announcement = options.json ? null : `Job ${handle.workflowId} runs on the worker${suffix}.\n`;
+  await followProgress(handle, () => settled !== undefined, options.json === true, where, announcement);
   return report(await result(), shown, view, options, handle.workflowId);
 }
 
@@ -217,6 +215,8 @@ async function followProgress(
   ended: () => boolean,
   quiet: boolean,
   where: string,
+  /** Printed once Ctrl-C stops the following (not the process as a whole): a user may press it right after. */
+  announcement: string | null,
 ): Promise<void> {
   const bar =
     !quiet && process.stderr.isTTY
@@ -233,6 +233,7 @@ async function followProgress(
       `\nStopped following. The job goes on on the worker: see ${handle.workflowId} ${where}, or wait for it with \`temporal workflow result --workflow-id ${handle.workflowId}\`.\n`,
     );
   });
+  if (announcement) process.stderr.write(announcement);
   try {
     let started = false;
     while (!ended()) {
