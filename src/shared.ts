@@ -6,7 +6,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { IsoDate, Member, RoleConfig, Turn } from './domain';
 import type { AbsenceCheck } from './domain/absenceCheck';
-import type { Acknowledgement, NoticeRefs, ReminderSent } from './domain/acknowledgement';
+import type { Acknowledgement, CheckHeld, NoticeRefs, ReminderSent } from './domain/acknowledgement';
 import type { ChangeLogEntry, NoticeBatch } from './domain/changeNotices';
 import type { ClockAnchor } from './domain/clock';
 import type { FairnessRow, LedgerSkipReason } from './domain/fairness';
@@ -247,6 +247,12 @@ export const refreshMembersSignal = defineSignal('refreshMembers');
 export const acknowledgeSignal = defineSignal<[AcknowledgeRequest]>('acknowledge');
 /** Not an operator's: sent by the rotation's own acknowledgement watch once the reminder went out. */
 export const acknowledgementRemindedSignal = defineSignal<[ReminderNotice]>('acknowledgementReminded');
+
+/**
+ * Not an operator's: sent by the rotation's own acknowledgement watch when it holds the reminder or the escalation
+ * back because Slack or Geekbot could not be read (never acting on its own failure to read), so `state` shows it.
+ */
+export const acknowledgementHeldSignal = defineSignal<[CheckHeld]>('acknowledgementHeld');
 
 /** What the watch's `acknowledgementReminded` signal says: the reminder, and why it could not go out if so. */
 export interface ReminderNotice extends ReminderSent {

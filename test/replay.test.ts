@@ -24,6 +24,8 @@ const EXPECTED = [
   'support-triager-absence-skip', // patched('absence-check'): an out-of-office member skipped before the notice
   'support-triager-change-notices', // change notices on: a skip and a swap told in one batch
   'support-triager-acknowledgement', // acknowledgements on: answered, reminded, escalated, by update
+  'ack-reaction-and-update', // patched('ack-watch-result-after-stop'): a stopped watch's answer still applied
+  'ack-sources-down', // Slack and Geekbot down for the window: acknowledgementHeld, "could not check"
 ];
 
 describe('replay of recorded histories', function () {

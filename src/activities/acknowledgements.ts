@@ -14,7 +14,8 @@
  * repliers than Slack lists) or to learn when they replied. So a check is 2 Slack calls and 1 Geekbot call.
  *
  * A source that cannot be read (429, 5xx, timeout, missing scope) makes the check incomplete; no reminder or
- * escalation follows from an incomplete check (the domain's "could not check"). The messages go out through the
+ * escalation follows from an incomplete check (the domain's "could not check"). A message held back that way is told
+ * to the rotation once per stretch of such checks (`acknowledgementHeld`), so its state says so while it lasts. The messages go out through the
  * Slack messages service, once per idempotency key (kinds `ack-reminder`, `ack-escalation`), so a retry after a lost
  * answer finds the first one. The watch heartbeats its progress and resumes from it on a retry; it is cancellable.
  */
@@ -23,6 +24,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   acknowledgementPlan,
   decide,
+  dueAction,
   isWatched,
   markEscalated,
   markReminded,
@@ -33,6 +35,7 @@ import {
   type AckPlan,
   type AckVia,
   type Acknowledgement,
+  type CheckHeld,
   type MessageRef,
   type NoticeRefs,
   type WatchOutcome,
@@ -121,6 +124,8 @@ export interface AckWorkflowLink {
   confirm(record: Acknowledgement, action: AckAction): Promise<boolean>;
   /** Tells the rotation that the reminder went out. */
   reminded(notice: ReminderNotice): Promise<void>;
+  /** Tells the rotation that a message is due but held back: the sources could not be read. */
+  held(notice: CheckHeld): Promise<void>;
 }
 
 /** What the watch heartbeats, and a retry resumes from. */
@@ -134,6 +139,8 @@ interface WatchProgress {
   sent: { outcome: 'reminded' | 'escalated'; at: string; warnings: string[] } | null;
   /** The reminder this watch sent and went on after; `told` once the workflow has had the signal. */
   reminder?: (ReminderNotice & { told: boolean }) | null;
+  /** The hold the workflow was last told of (`action@since`): each stretch of failed checks is told once. */
+  heldTold?: string | null;
 }
 
 export interface AckServiceDeps {
@@ -526,6 +533,34 @@ export function createAckService({
   }
 
   /**
+   * A message is due and the latest check could not read every source: the workflow hears of it once per stretch of
+   * such checks (its state then says "could not check" and why). Not told, it is tried again at the next check; the
+   * watch goes on either way.
+   */
+  async function tellHeld(progress: WatchProgress, atMs: number): Promise<void> {
+    const { record } = progress;
+    const held = record.couldNotCheck;
+    const action = held ? dueAction(record, atMs) : null;
+    if (!workflow || !held || !action) return;
+    const told = `${action}@${held.since}`;
+    if (progress.heldTold === told) return;
+    try {
+      await workflow.held({
+        memberId: progress.memberId,
+        handoverKey: progress.handoverKey,
+        action,
+        checkFailures: record.checkFailures ?? 0,
+        couldNotCheck: held,
+      });
+      progress.heldTold = told;
+    } catch (err) {
+      activityLog.warn('Could not tell the rotation that a message is held back', {
+        problem: readProblem(err, 'Temporal (signalling the rotation)'),
+      });
+    }
+  }
+
+  /**
    * Whether the rotation still wants the message (see `AckWorkflowLink`). One that cannot be asked holds the message
    * back like a source that cannot be read: the check counts as incomplete.
    */
@@ -623,6 +658,7 @@ export function createAckService({
         heartbeatProgress({ ...progress });
         return result(progress, outcome, sentAt, null, warnings);
       }
+      if (canSend) await tellHeld(progress, check.atMs);
       heartbeatProgress({ ...progress });
 
       // Until the next check: the poll interval (at least `minPollMs` of real time), or sooner when a message

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { rotationWants, type AckAction, type Acknowledgement } from '../domain/acknowledgement';
+import { rotationWants, type AckAction, type Acknowledgement, type CheckHeld } from '../domain/acknowledgement';
 import {
+  acknowledgementHeldSignal,
   acknowledgementRemindedSignal,
   handoverNowSignal,
   roleWorkflowId,
@@ -36,6 +37,9 @@ export function createTemporalService({ temporalClient: getClient }: { temporalC
     },
     async reminded(notice: ReminderNotice): Promise<void> {
       await ownRotation().handle.signal(acknowledgementRemindedSignal, notice);
+    },
+    async held(notice: CheckHeld): Promise<void> {
+      await ownRotation().handle.signal(acknowledgementHeldSignal, notice);
     },
   };
 

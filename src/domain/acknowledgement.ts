@@ -346,6 +346,27 @@ export interface ReminderSent {
   at: string;
 }
 
+/**
+ * A watch holding the reminder or the escalation back because its checks could not read every source: what its
+ * `acknowledgementHeld` signal tells the workflow (once per such stretch), so the state says so while it lasts.
+ */
+export interface CheckHeld {
+  memberId: string;
+  handoverKey: string;
+  /** The message held back: the reminder (of a pending record) or the escalation (of a reminded one). */
+  action: AckAction;
+  checkFailures: number;
+  couldNotCheck: { since: string; problem: string };
+}
+
+/** Applies a hold the watch reported by signal (stale: for another record, or one that has moved on: nothing). */
+export function applyCheckHeld(record: Acknowledgement, held: CheckHeld): Acknowledgement {
+  if (record.member.id !== held.memberId || record.handoverKey !== held.handoverKey) return record;
+  const waitingFor: AckStatus = held.action === 'remind' ? 'pending' : 'reminded';
+  if (record.status !== waitingFor) return record;
+  return { ...record, checkFailures: held.checkFailures, couldNotCheck: held.couldNotCheck };
+}
+
 /** Applies a reminder the watch reported by signal (stale or repeated: nothing changes). */
 export function applyReminderSent(record: Acknowledgement, sent: ReminderSent): Acknowledgement {
   if (record.member.id !== sent.memberId || record.handoverKey !== sent.handoverKey) return record;

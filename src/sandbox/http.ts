@@ -1,7 +1,8 @@
 /**
  * Shared plumbing for the fake services: a node:http server on 127.0.0.1 and a random port, a request log,
- * and fault injection (latency, 429 with Retry-After, 5xx, dropped connections), either probabilistic with a
- * seeded RNG or scripted per call. Self-contained (node:http only) so the sandbox demo can run it too.
+ * and fault injection (latency, 429 with Retry-After, 5xx, dropped connections, calls held until a test lets them
+ * go), either probabilistic with a seeded RNG or scripted per call. Self-contained (node:http only) so the sandbox
+ * demo can run it too.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -30,6 +31,13 @@ export interface ScriptedFault {
   reason?: string;
   /** Extra latency for this call only. */
   latencyMs?: number;
+  /**
+   * Holds the call (logged, `held` set, the service not acting yet) until this settles, then goes on as `kind` says:
+   * 'drop' then fails it unanswered and unstored, 'none' lets the service act. A test uses it to make something
+   * happen at a chosen point of a call: a worker killed while its post is on the wire ("just before" Slack stores
+   * it), an answer arriving while the check that would miss it is reading.
+   */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface FaultOptions {
@@ -47,6 +55,7 @@ export interface FaultOptions {
   lostResponseRate?: number;
   /** Seed for the probabilistic faults (same seed, same faults). */
   seed?: number;
+  /** Tried in order for each call; entries pushed onto it while the server runs take part like the others. */
   script?: ScriptedFault[];
 }
 
@@ -77,6 +86,8 @@ export interface RecordedRequest {
   /** The status sent, or undefined for a dropped connection. */
   status?: number;
   fault?: FaultKind;
+  /** True while a scripted fault holds the call (`holdUntil`). */
+  held?: boolean;
   startedAt: number;
   endedAt?: number;
 }
@@ -194,6 +205,11 @@ export class FakeHttpServer {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       const scripted = this.nextScripted(request);
+      if (scripted?.holdUntil) {
+        record.held = true;
+        await scripted.holdUntil.catch(() => undefined);
+        record.held = false;
+      }
       const delay = this.latency() + (scripted?.latencyMs ?? 0);
       if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 

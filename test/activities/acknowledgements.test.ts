@@ -24,6 +24,7 @@ import {
   startAcknowledgement,
   type AckAction,
   type Acknowledgement,
+  type CheckHeld,
 } from '../../src/domain/acknowledgement';
 import type { ClockAnchor } from '../../src/domain/clock';
 import { DEFAULT_SETTINGS, parseSettings, type Settings } from '../../src/domain/config';
@@ -442,7 +443,7 @@ describe('acknowledgements: the check and the watch against the fakes', function
     describe('with its line to the rotation (the workflow)', () => {
       /** A rotation that answers `confirm` with `wants` (or throws it) and records the signals it gets. */
       function link(wants: boolean | Error = true) {
-        const calls = { confirms: [] as AckAction[], reminded: [] as ReminderNotice[] };
+        const calls = { confirms: [] as AckAction[], reminded: [] as ReminderNotice[], held: [] as CheckHeld[] };
         const workflow: AckWorkflowLink = {
           confirm: (_record, action) => {
             calls.confirms.push(action);
@@ -450,6 +451,10 @@ describe('acknowledgements: the check and the watch against the fakes', function
           },
           reminded: (notice) => {
             calls.reminded.push(notice);
+            return Promise.resolve();
+          },
+          held: (notice) => {
+            calls.held.push(notice);
             return Promise.resolve();
           },
         };
@@ -514,15 +519,42 @@ describe('acknowledgements: the check and the watch against the fakes', function
         assert.deepEqual([reminders().length, escalations().length, calls.reminded.length], [0, 0, 0]);
       });
 
-      it('the rotation cannot be asked: could not check, nothing sent', async () => {
-        const { workflow } = link(new Error('deadline exceeded'));
+      it('Geekbot failing past the deadline, then back: the hold is told once, then the reminder goes out', async () => {
+        const { calls, workflow } = link();
+        const short = soon();
+        geekbot.faults = { serverErrorRate: 1 };
+        const watching = runActivity(activityEnvironment().env, linked(workflow), input({ acknowledgement: short }));
+        await waitFor('the hold told', () => calls.held.length > 0, { timeoutMs: 10_000, intervalMs: 5 });
+        // Several more failed checks while held: still told once.
+        const failed = geekbot.requests.length;
+        await waitFor('more failed checks', () => geekbot.requests.length >= failed + 6, { timeoutMs: 10_000 });
+        assert.equal(calls.held.length, 1);
+        const [held] = calls.held;
+        assert.deepEqual([held!.memberId, held!.handoverKey, held!.action], [CHLOE.id, KEY, 'remind']);
+        assert.ok(Date.parse(held!.couldNotCheck.since) > Date.parse(short.deadline!));
+        assert.match(held!.couldNotCheck.problem, /Geekbot \(standup reports\).*HTTP 500/);
+        assert.equal(reminders().length, 0, 'nothing sent while held');
+        geekbot.faults = {};
+        await waitFor('the reminder once Geekbot answers', () => reminders().length === 1, { timeoutMs: 10_000 });
+        const result = await watching;
+        assert.equal(result.outcome, 'escalated');
+        assert.equal(calls.held.length, 1);
+      });
+
+      it('the rotation cannot be asked: could not check (told once), nothing sent', async () => {
+        const { workflow, calls } = link(new Error('deadline exceeded'));
         const result = await runActivity(
           activityEnvironment().env,
           linked(workflow),
           input({ acknowledgement: soon() }),
         );
         assert.equal(result.outcome, 'handover');
-        assert.match(result.couldNotCheck?.problem ?? '', /^Temporal \(the rotation's state\): deadline exceeded$/);
+        // Told by signal while held. (The result may carry it too, unless the last check, made as the handover came,
+        // read every source with nothing due any more.)
+        assert.deepEqual(
+          calls.held.map((held) => [held.action, held.couldNotCheck.problem]),
+          [['remind', "Temporal (the rotation's state): deadline exceeded"]],
+        );
         assert.deepEqual([reminders().length, escalations().length], [0, 0]);
       });
 

@@ -6,6 +6,7 @@ import {
   acknowledgeProblem,
   acknowledgementPlan,
   acknowledgementWarning,
+  applyCheckHeld,
   applyReminderSent,
   applyWatchOutcome,
   cancelAcknowledgement,
@@ -354,6 +355,20 @@ describe('acknowledgement: a watch’s result, the turn, requests and the plan',
     assert.equal(applyWatchOutcome(record, result).status, 'escalated');
     const late = applyWatchOutcome(record, { ...result, outcome: 'acknowledged', via: 'slack-reaction' });
     assert.deepEqual([late.status, late.remindedAt], ['acknowledged', sent.at]);
+  });
+
+  it('a hold the watch signalled shows on the record it is for, while that still waits for the message held', () => {
+    const couldNotCheck = { since: iso(NOTICE + 25 * H), problem: 'Geekbot (standup reports): HTTP 500.' };
+    const held = { memberId: CHLOE.id, handoverKey: KEY, action: 'remind' as const, checkFailures: 3, couldNotCheck };
+    const shown = applyCheckHeld(record, held);
+    assert.deepEqual([shown.status, shown.checkFailures, shown.couldNotCheck], ['pending', 3, couldNotCheck]);
+    assert.match(acknowledgementWarning(shown) ?? '', /could not check whether Chloe acknowledged .*HTTP 500/);
+    assert.equal(applyCheckHeld(record, { ...held, memberId: DAN.id }), record, 'another member: stale');
+    const reminded = applyReminderSent(record, { memberId: CHLOE.id, handoverKey: KEY, at: iso(NOTICE + 26 * H) });
+    assert.equal(applyCheckHeld(reminded, held), reminded, "the reminder's hold, late: the reminder went out since");
+    assert.equal(applyCheckHeld(reminded, { ...held, action: 'escalate' }).couldNotCheck, couldNotCheck);
+    const acknowledged = acknowledge(record, { via: 'member', atMs: NOTICE + 2 * H });
+    assert.equal(applyCheckHeld(acknowledged, held), acknowledged, 'none after an answer');
   });
 
   it('a watch sends a message only while the rotation still wants it', () => {

@@ -23,11 +23,10 @@ import {
   stateOf,
   tempDir,
   waitFor,
-  workflowBundleFile,
   workflowTaskFailures,
   type WorkerProcess,
 } from '../support';
-import { collectHistories, faultWorker, rememberSecrets } from './support';
+import { collectHistories, rememberSecrets, sandboxWorker } from './support';
 
 const ROLE = 'support-triager';
 const CHANNEL = { id: 'C0SUPPORT1', name: 'support-freshdesk' };
@@ -92,17 +91,7 @@ describe('faults: the worker is killed right after Slack answered a change notic
         },
       }),
     );
-    worker = faultWorker(
-      'change kill',
-      {
-        ...process.env,
-        ...sandbox.env,
-        TEMPORAL_ADDRESS: server.address,
-        TEAM_ROLES_CONFIG: config,
-        TEAM_ROLES_SECRETS_DIR: dir.dir,
-      },
-      { bundleFile: await workflowBundleFile() },
-    );
+    worker = await sandboxWorker('change kill', server, sandbox, { config, secretsDir: dir.dir });
     await worker.start();
     const workflowId = roleWorkflowId(ROLE);
     const handle: WorkflowHandle<typeof roleWorkflow> = await server.client.workflow.start<typeof roleWorkflow>(

@@ -28,11 +28,10 @@ import {
   stateOf,
   tempDir,
   waitFor,
-  workflowBundleFile,
   workflowTaskFailures,
   type WorkerProcess,
 } from '../support';
-import { collectHistories, faultWorker, rememberSecrets } from './support';
+import { collectHistories, rememberSecrets, sandboxWorker } from './support';
 
 const ROLE = 'support-triager';
 const CHANNEL = { id: 'C0SUPPORT1', name: 'support-freshdesk' };
@@ -104,17 +103,7 @@ describe('faults: the worker is killed right after Slack answered a post (dev se
         },
       }),
     );
-    worker = faultWorker(
-      'slack kill',
-      {
-        ...process.env,
-        ...sandbox.env,
-        TEMPORAL_ADDRESS: server.address,
-        TEAM_ROLES_CONFIG: config,
-        TEAM_ROLES_SECRETS_DIR: dir.dir,
-      },
-      { bundleFile: await workflowBundleFile() },
-    );
+    worker = await sandboxWorker('slack kill', server, sandbox, { config, secretsDir: dir.dir });
     await worker.start();
     const workflowId = roleWorkflowId(ROLE);
     const handle: WorkflowHandle<typeof roleWorkflow> = await server.client.workflow.start<typeof roleWorkflow>(

@@ -4,9 +4,17 @@
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import type { Sandbox } from '../../src/sandbox/sandbox';
-import { runHistories, WorkerProcess, type RunHistory, type WorkerProcessOptions } from '../support';
+import {
+  runHistories,
+  workerEnvironment,
+  workflowBundleFile,
+  WorkerProcess,
+  type RunHistory,
+  type WorkerProcessOptions,
+} from '../support';
 
 type History = temporal.api.history.v1.IHistory;
 
@@ -157,4 +165,21 @@ export function faultWorker(name: string, env: NodeJS.ProcessEnv, options: Worke
       recordLog(`output of worker process ${name}`, exit.output);
     },
   });
+}
+
+/**
+ * A scenario's worker process against `server` and the sandbox, as an operator runs `npm start`: the sandbox's
+ * environment, a TEAM_ROLES_CONFIG file and a TEAM_ROLES_SECRETS_DIR, the workflows from the tests' bundle file.
+ */
+export async function sandboxWorker(
+  name: string,
+  server: Pick<TestWorkflowEnvironment, 'address' | 'namespace'>,
+  sandbox: Pick<Sandbox, 'env'>,
+  files: { config: string; secretsDir: string },
+): Promise<WorkerProcess> {
+  const env = workerEnvironment(server, sandbox, {
+    TEAM_ROLES_CONFIG: files.config,
+    TEAM_ROLES_SECRETS_DIR: files.secretsDir,
+  });
+  return faultWorker(name, env, { bundleFile: await workflowBundleFile() });
 }

@@ -37,11 +37,10 @@ import {
   stateOf,
   tempDir,
   waitFor,
-  workflowBundleFile,
   workflowTaskFailures,
   type WorkerProcess,
 } from '../support';
-import { collectHistories, faultWorker, rememberSecrets } from './support';
+import { collectHistories, rememberSecrets, sandboxWorker } from './support';
 
 const ROLE = 'support-triager';
 /** A workflow task the killed (or cut-off) worker held times out and is retried: that is not a failure. */
@@ -140,17 +139,7 @@ async function runLane(lane: Lane): Promise<LaneResult> {
     });
     rememberSecrets(sandbox);
     const config = dir.file('team-roles.json', JSON.stringify({ standupManager: DEMO_MANAGER }));
-    worker = faultWorker(
-      `kill ${lane.point}`,
-      {
-        ...process.env,
-        ...sandbox.env,
-        TEMPORAL_ADDRESS: server.address,
-        TEAM_ROLES_CONFIG: config,
-        TEAM_ROLES_SECRETS_DIR: dir.dir,
-      },
-      { bundleFile: await workflowBundleFile() },
-    );
+    worker = await sandboxWorker(`kill ${lane.point}`, server, sandbox, { config, secretsDir: dir.dir });
     await worker.start();
 
     const handle: WorkflowHandle<typeof roleWorkflow> = await server.client.workflow.start<typeof roleWorkflow>(

@@ -4,9 +4,10 @@
  *
  * When a notice goes out, a record starts for the member it names, and one watch runs beside the main loop, in its
  * own cancellation scope, until the member answers, the escalation has gone out or the handover comes; the reminder
- * in between reaches the workflow as the watch's `acknowledgementReminded` signal. Nothing here wakes the main loop
- * (which would start its timer again): a watch costs its 6 history events, the reminder's signal 4, the
- * `HandoverAcknowledged` upsert at the notice and at the answer 1 each.
+ * in between reaches the workflow as the watch's `acknowledgementReminded` signal, and a reminder or escalation held
+ * back because Slack or Geekbot could not be read as its `acknowledgementHeld` signal (once per such stretch). Nothing
+ * here wakes the main loop (which would start its timer again): a watch costs its 6 history events, each signal 4,
+ * the `HandoverAcknowledged` upsert at the notice and at the answer 1 each.
  *
  * Which watch should run is decided in one place (`wanted`): the record is waiting (pending or reminded), not
  * paused, before its handover, and the rotation would still name its member. The handlers only stop a watch that is
@@ -17,12 +18,14 @@ import { CancellationScope, condition, isCancellation, log } from '@temporalio/w
 import type { WatchAcknowledgementResult } from '../../activities';
 import {
   acknowledgementWarning,
+  applyCheckHeld,
   applyReminderSent,
   applyWatchOutcome,
   nameForNotice,
   needsWatch,
   withTurnAcknowledgement,
   type Acknowledgement,
+  type CheckHeld,
 } from '../../domain/acknowledgement';
 import { handoverInstant } from '../../domain/schedule';
 import type { IsoDate, Member } from '../../domain/types';
@@ -38,6 +41,10 @@ interface Watch {
   of: string;
   handoverAtMs: number;
   scope: CancellationScope;
+  /** Its result still counts after it was stopped (`patches.ackWatchResultAfterStop`). */
+  resultAfterStop: boolean;
+  /** Stopped: no longer the rotation's watch, its cancellation on its way. */
+  stopped?: boolean;
 }
 
 const identity = (record: Acknowledgement): string => `${record.handoverKey}/${record.member.id}`;
@@ -97,6 +104,18 @@ export class Acknowledgements {
     log.info('acknowledgement reminded', { key: notice.handoverKey, member: notice.memberId });
   }
 
+  /** The watch's signal: it holds a message back because a check could not read the sources (the state says so). */
+  held(held: CheckHeld): void {
+    const record = this.record;
+    if (!record) return;
+    const next = applyCheckHeld(record, held);
+    if (next === record) return;
+    this.rotation.state.acknowledgement = next;
+    const warning = acknowledgementWarning(next);
+    if (warning) this.rotation.warn(warning);
+    log.warn('acknowledgement held back: could not check', { key: held.handoverKey, action: held.action });
+  }
+
   /** Starts the watch that is wanted and is not running, stops one that runs but is no longer wanted. */
   reconcile(): void {
     const record = this.stopUnlessWanted();
@@ -116,7 +135,8 @@ export class Acknowledgements {
 
   /**
    * Before continue-as-new: a watch for a handover still ahead is cancelled (the next run starts its own from the
-   * state); one whose handover has come returns by itself. Either way the run waits until it has settled.
+   * state); one whose handover has come returns by itself. Either way the run waits until it has settled (a stopped
+   * watch whose result still counts is not waited for: the next run's own watch reads the same answers).
    */
   async settle(): Promise<void> {
     const watch = this.watch;
@@ -139,10 +159,11 @@ export class Acknowledgements {
   private start(record: Acknowledgement): void {
     const { input, state } = this.rotation;
     const scope = new CancellationScope();
-    const watch: Watch = { of: identity(record), handoverAtMs: Date.parse(record.handoverAt), scope };
+    const resultAfterStop = patches.ackWatchResultAfterStop();
+    const watch: Watch = { of: identity(record), handoverAtMs: Date.parse(record.handoverAt), scope, resultAfterStop };
     const date = record.handoverKey.slice(record.handoverKey.lastIndexOf('@') + 1);
     const rotation = state.rotation;
-    const watchAcknowledgement = watchAcknowledgementFor(state.clock);
+    const watchAcknowledgement = watchAcknowledgementFor(state.clock, resultAfterStop);
     this.watch = watch;
     scope
       .run(() =>
@@ -163,8 +184,20 @@ export class Acknowledgements {
       );
   }
 
+  /**
+   * Cancels the running watch. One whose result still counts after it (`resultAfterStop`) stops being the rotation's
+   * watch at once, so a new one can start beside it; when it ends, what it found or sent is applied if its record is
+   * still the rotation's (an answer it saw just before an operator's `ack` is the earlier one). Older runs' watches
+   * end with the cancellation (TRY_CANCEL) and their result is dropped.
+   */
   private stop(): void {
-    if (this.watch && this.on) this.watch.scope.cancel();
+    const watch = this.watch;
+    if (!watch || !this.on) return;
+    watch.scope.cancel();
+    if (watch.resultAfterStop) {
+      watch.stopped = true;
+      this.watch = undefined;
+    }
   }
 
   private done(watch: Watch): void {
@@ -191,11 +224,13 @@ export class Acknowledgements {
     if (result.outcome === 'acknowledged') rotation.showVisibility();
     // A watch without its line to the workflow returns at the reminder: the next one watches for the escalation.
     if (result.outcome === 'reminded') this.reconcile();
+    // A stopped watch's answer may leave a newer watch for the same record with nothing to wait for.
+    else if (watch.stopped) this.stopUnlessWanted();
   }
 
   private failed(watch: Watch, err: unknown): void {
     this.done(watch);
-    if (isCancellation(err)) return;
+    if (isCancellation(err) || watch.stopped) return;
     this.failedFor = watch.of;
     this.rotation.warn(`${watch.of.split('/')[0]}: the acknowledgement watch failed: ${describeFailure(err)}`);
   }

@@ -53,11 +53,13 @@ export const { sendChangeNotices, withdrawNotice } = proxyActivities<Activities>
 /**
  * The acknowledgement watch: one long activity from the notice to the answer, the escalation or the handover,
  * checking by heartbeats (no history), tried again from its last heartbeat after a failure, and cancelled without
- * waiting for it (it learns of it at its next heartbeat, and asks the workflow before each message). On the
- * sandbox's fast clock a real minute is a simulated week, so a watch whose worker died is taken up again within
- * seconds there rather than minutes.
+ * the rotation waiting for it (it learns of it at its next heartbeat, and asks the workflow before each message).
+ * With `resultAfterCancel` the rotation still hears how a cancelled watch ended (`WAIT_CANCELLATION_COMPLETED`): one
+ * that had found an answer, or sent a message, before it learned of the cancellation returns that rather than being
+ * dropped (the rotation goes on meanwhile, see `Acknowledgements.stop`). On the sandbox's fast clock a real minute is
+ * a simulated week, so a watch whose worker died is taken up again within seconds there rather than minutes.
  */
-export function watchAcknowledgementFor(clock: ClockAnchor | null | undefined) {
+export function watchAcknowledgementFor(clock: ClockAnchor | null | undefined, resultAfterCancel = false) {
   const fast = (clock?.scale ?? 1) > 1;
   return proxyActivities<Activities>({
     startToCloseTimeout: '28 days',
@@ -65,6 +67,8 @@ export function watchAcknowledgementFor(clock: ClockAnchor | null | undefined) {
     retry: fast
       ? { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds' }
       : { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    cancellationType: resultAfterCancel
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
   }).watchAcknowledgement;
 }

@@ -6,6 +6,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { OPERATION_LIST, signalDescription } from '../../operations';
 import {
+  acknowledgementHeldSignal,
   acknowledgementRemindedSignal,
   configQuery,
   fairnessQuery,
@@ -24,6 +25,11 @@ export function registerHandlers(rotation: Rotation): void {
   }
   setHandler(acknowledgementRemindedSignal, (notice) => rotation.acknowledgementReminded(notice), {
     description: "Sent by the rotation's own acknowledgement watch once the reminder went out (not for operators).",
+  });
+  setHandler(acknowledgementHeldSignal, (held) => rotation.acknowledgementHeld(held), {
+    description:
+      "Sent by the rotation's own acknowledgement watch when it holds a reminder or escalation back because Slack " +
+      'or Geekbot could not be read (not for operators).',
   });
   for (const operation of OPERATION_LIST) {
     setHandler(operation.update, (request?: unknown) => rotation.update(operation, request), {

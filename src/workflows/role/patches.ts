@@ -89,4 +89,13 @@ export const patches = {
    * it). Introduced 2026-12 (wire-ack); deprecable one run length after that code is deployed.
    */
   handoverAcknowledgement: (): boolean => patched('handover-acknowledgement'),
+
+  /**
+   * A stopped acknowledgement watch still reports how it ended: one that found an answer (or sent a message) before
+   * it learned of its cancellation has that applied, so a reaction seen just before an `acknowledge` update counts
+   * as the earlier answer (the fault suite's "reaction and update at once"). Older runs dropped a stopped watch's
+   * result. Called when a watch is started (the cancellation type is fixed then). Introduced 2026-12 (ack-faults);
+   * deprecable one run length after that code is deployed.
+   */
+  ackWatchResultAfterStop: (): boolean => patched('ack-watch-result-after-stop'),
 };

@@ -4,6 +4,7 @@
  * Handlers never call activities: they change the state at once (a change), or queue a step for the main loop.
  */
 import { allHandlersFinished, condition, log, workflowInfo } from '@temporalio/workflow';
+import type { CheckHeld } from '../../domain/acknowledgement';
 import { clockNow, realDuration } from '../../domain/clock';
 import { addToBatch, affectedNames, appendChangeLog, changeNoticeSettings } from '../../domain/changeNotices';
 import { fairnessTable } from '../../domain/fairness';
@@ -287,6 +288,15 @@ export class Rotation {
     }
     if (this.ready) this.acks.reminded(notice);
     else this.untilReady.push(() => this.acks.reminded(notice));
+  }
+
+  /** The watch's signal: it holds a message back, the sources could not be read (applied as `reminded` is). */
+  acknowledgementHeld(held: CheckHeld): void {
+    if (this.continuing) {
+      throw new Error('acknowledgementHeld signal reached a run that is continuing as new: replaying to take it.');
+    }
+    if (this.ready) this.acks.held(held);
+    else this.untilReady.push(() => this.acks.held(held));
   }
 
   /** An update's validator: a rejected update leaves no trace in history. Before start-up the handler validates. */
