@@ -154,6 +154,11 @@ export interface NoticeRecord {
   corrections: number;
   /** Paused after the notice went out: the standup was pointed back at the member who keeps serving. */
   withdrawn: boolean;
+  /**
+   * Withdrawn: whom the standup and the channel post were pointed back at (who kept serving then, and their buddy).
+   * Absent in records from before it was kept.
+   */
+  serving?: { memberId: string; buddyId: string | null };
 }
 
 /** What the plan was made with, so that a run reading another configuration can tell whose dates it moves. */

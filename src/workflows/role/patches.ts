@@ -83,6 +83,14 @@ export const patches = {
   noticeNamesWhoTakesOver: (): boolean => patched('notice-names-who-takes-over'),
 
   /**
+   * A notice withdrawn by a pause follows who keeps serving: an operator change while paused (an override, a leave)
+   * that makes someone else serve points the standup and the channel post at them, with one more withdrawNotice
+   * activity. Older runs left them naming whoever served at the pause. Called only when that is due. Deprecable one
+   * run length after that code is deployed.
+   */
+  withdrawnNoticeFollowsServing: (): boolean => patched('withdrawn-notice-follows-serving'),
+
+  /**
    * The handover acknowledgement (issue 15): a watch activity between the notice and the handover, started and
    * cancelled beside the main loop, and the `HandoverAcknowledged` search attribute in every upsert. Called only for
    * a role whose recorded configuration has `acknowledgementOn` (runs from before it record none: they never reach
