@@ -175,9 +175,16 @@ export interface RoleWorkflowState {
   standupId: number | null;
   /**
    * Key and member of the prepare step already done, so a re-trigger does not repeat it; `turns` fingerprints the
-   * calendar's turns it wrote (domain/notice.ts `turnsFingerprint`; absent in runs from before that).
+   * calendar's turns it wrote (domain/notice.ts `turnsFingerprint`; absent in runs from before that); `outgoingId`
+   * is who the notice's channel post says rotates off (absent in runs from before that).
    */
-  prepared: { key: string; memberId: string; buddyId: string | null; turns?: string } | null;
+  prepared: {
+    key: string;
+    memberId: string;
+    buddyId: string | null;
+    turns?: string;
+    outgoingId?: string | null;
+  } | null;
   nextHandoverAt: string | null;
   warnings: string[];
   lastError: string | null;

@@ -267,6 +267,33 @@ describe('role workflow: change notices (dev server)', function () {
     });
   });
 
+  it('an override of the current member after the notice went out edits the post to say who rotates off', async () => {
+    await withRotation('prepare due', async (handle) => {
+      // Chloe takes over with Ben; Ava, current now, rotates off.
+      await waitFor(
+        'the notice out',
+        async () => (await stateOf(handle)).notice?.incoming?.name === 'Chloe' || undefined,
+      );
+      const posts = () =>
+        bed.sandbox.slack
+          .messagesIn(CHANNEL)
+          .filter((m) => m.metadata?.event_payload?.message_kind === 'notice-channel');
+      assert.match(posts()[0]!.text, new RegExp(`<@${byName('Ava').id}> rotates off`));
+
+      // Dan serves as current instead of Ava: still Chloe and Ben at the handover, but Dan rotates off then.
+      await handle.executeUpdate(overrideUpdate, { args: [{ current: 'Dan' }] });
+      await waitFor('the post edited', async () => {
+        const s = await stateOf(handle);
+        return s.busy === null && posts()[0]!.text.includes(`<@${byName('Dan').id}> rotates off`) ? s : undefined;
+      });
+      assert.equal(posts().length, 1, 'the one notice post, edited in place');
+      const state = await stateOf(handle);
+      assert.equal(state.notice?.incoming?.name, 'Chloe');
+      assert.equal(state.notice?.buddy?.name, 'Ben');
+      assert.equal(dms('notice-incoming').get(byName('Chloe').id)?.length, 1, 'Chloe was told once');
+    });
+  });
+
   it('an override while paused after the notice went out points the withdrawn notice at who serves now', async () => {
     await withRotation('prepare due', async (handle) => {
       await waitFor(

@@ -98,6 +98,18 @@ describe('role workflow: what is due (due.ts)', () => {
     assert.equal(nextDue(moment({ paused: true, now: handoverAt })).step, 'pass-paused-handover');
   });
 
+  it('prepares again when someone else rotates off than the notice says (when it recorded who)', () => {
+    const at = (outgoingId: string | null | undefined) => {
+      const m = moment({ now: noticeAt, prepared: true });
+      if (outgoingId !== undefined) m.state.prepared = { ...m.state.prepared!, outgoingId };
+      return nextDue(m).step;
+    };
+    const { current } = moment().state.rotation;
+    assert.equal(at(current!.id), 'rest', 'the notice says who rotates off');
+    assert.equal(at(team[3]!.id), 'prepare', 'someone else rotates off now');
+    assert.equal(at(undefined), 'rest', 'a notice from before it was recorded');
+  });
+
   it('paused with the notice withdrawn: points it again only when someone else serves now', () => {
     const key = handoverKey('support-triager', '2027-03-03');
     const withdrawn = (servingId: string | undefined, follows = true) => {

@@ -80,14 +80,18 @@ export function pendingHandover(
   return { date, at, key: handoverKey(state.rotation.role, date) };
 }
 
-/** Whether the notice for `key` went out and still names who the rotation would name now (and their buddy). */
+/**
+ * Whether the notice for `key` went out and still names who the rotation would name now (and their buddy, and, when
+ * the prepare step recorded it, who rotates off).
+ */
 export function noticeNamesNext(state: RoleWorkflowState, date: IsoDate, key: string): boolean {
   const { prepared, rotation } = state;
   if (prepared?.key !== key) return false;
   try {
     const next = upcomingMember(rotation, date).member;
     const buddy = rotation.slots === 2 ? rotation.incoming : null;
-    return prepared.memberId === next.id && prepared.buddyId === (buddy?.id ?? null);
+    const outgoing = prepared.outgoingId === undefined || prepared.outgoingId === (rotation.current?.id ?? null);
+    return prepared.memberId === next.id && prepared.buddyId === (buddy?.id ?? null) && outgoing;
   } catch {
     return true; // no members: nothing to prepare
   }

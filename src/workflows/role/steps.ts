@@ -164,8 +164,10 @@ export class Steps {
     } catch {
       // The handover's `isPrepared` finds the rotation changed meanwhile and prepares again.
     }
-    state.prepared = { key, ...result.named };
+    const { memberId, buddyId, outgoingId } = result.named;
+    state.prepared = { key, memberId, buddyId };
     if (result.turns !== undefined && patches.reprepareWhenTurnsMove()) state.prepared.turns = result.turns;
+    if (outgoingId !== undefined && patches.reprepareWhenOutgoingChanges()) state.prepared.outgoingId = outgoingId;
     // Who the notice's messages told what, so that a change corrects them (only where the role sends messages).
     if (rotation.config.role.slack?.enabled) state.noticeRecord = toldOf(state.noticeRecord, key, result.named);
     rotation.acks.noticeSent(date, key, result.named.memberId);
