@@ -154,6 +154,11 @@ export interface NoticeRecord {
   corrections: number;
   /** Paused after the notice went out: the standup was pointed back at the member who keeps serving. */
   withdrawn: boolean;
+  /**
+   * Withdrawn: whom the standup and the channel post were pointed back at (who kept serving then, and their buddy).
+   * Absent in records from before it was kept.
+   */
+  serving?: { memberId: string; buddyId: string | null };
 }
 
 /** What the plan was made with, so that a run reading another configuration can tell whose dates it moves. */
@@ -170,9 +175,16 @@ export interface RoleWorkflowState {
   standupId: number | null;
   /**
    * Key and member of the prepare step already done, so a re-trigger does not repeat it; `turns` fingerprints the
-   * calendar's turns it wrote (domain/notice.ts `turnsFingerprint`; absent in runs from before that).
+   * calendar's turns it wrote (domain/notice.ts `turnsFingerprint`; absent in runs from before that); `outgoingId`
+   * is who the notice's channel post says rotates off (absent in runs from before that).
    */
-  prepared: { key: string; memberId: string; buddyId: string | null; turns?: string } | null;
+  prepared: {
+    key: string;
+    memberId: string;
+    buddyId: string | null;
+    turns?: string;
+    outgoingId?: string | null;
+  } | null;
   nextHandoverAt: string | null;
   warnings: string[];
   lastError: string | null;

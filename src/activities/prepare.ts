@@ -52,8 +52,11 @@ export interface PrepareHandoverResult {
   /** The Slack group as read now, or null when reading it failed for good (`refreshError` says why). */
   members: Member[] | null;
   refreshError: string | null;
-  /** Who the notice named, or null when nobody could be named (`failures` says why). */
-  named: { memberId: string; buddyId: string | null } | null;
+  /**
+   * Who the notice named, or null when nobody could be named (`failures` says why); `outgoingId`: who its channel
+   * post says rotates off (today's current member; absent in results from before it was returned).
+   */
+  named: { memberId: string; buddyId: string | null; outgoingId?: string | null } | null;
   standupId: number | null;
   calendar: EnsureTurnsResult | null;
   /** The fingerprint of the turns the calendar was given (`turnsFingerprint`), written or not. */
@@ -232,7 +235,11 @@ export function createPrepareService(deps: PrepareDeps) {
     // The state tells operators of a skip in any case: a direct message Slack refused is a warning, not a failure.
     if (told.status === 'rejected') warnings.push(`absence messages: ${message(told.reason)}`);
     else warnings.push(...told.value.failures);
-    const named = { memberId: notice.member.id, buddyId: notice.buddy?.id ?? null };
+    const named = {
+      memberId: notice.member.id,
+      buddyId: notice.buddy?.id ?? null,
+      outgoingId: facts.outgoing?.id ?? null,
+    };
     activityLog.info('Prepared the handover notice', { role: input.role, date, next: named.memberId, failures });
     return {
       members,

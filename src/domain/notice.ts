@@ -14,6 +14,16 @@ export interface HandoverNotice {
   warnings: string[];
 }
 
+/**
+ * Paused after the notice went out: who keeps serving (the incoming member with two slots, else the current one)
+ * and their buddy (two slots: the current member), whom the withdrawn notice points the standup back at.
+ */
+export function servingWhilePaused(rotation: RotationState): { serving: Member | null; buddy: Member | null } {
+  const { slots, incoming, current } = rotation;
+  const serving = slots === 2 ? (incoming ?? current) : current;
+  return { serving, buddy: slots === 2 && serving !== current ? current : null };
+}
+
 /** Throws a RotationError when nobody can be named (a group without members). */
 export function handoverNotice(rotation: RotationState, date: IsoDate): HandoverNotice {
   const { member, warnings } = upcomingMember(rotation, date);

@@ -54,7 +54,11 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
     for (const write of [...geekbotRest, ...calendarRest].filter((r) => r.method !== 'GET')) {
       assert.ok(write.startedAt >= slackDone, `${write.method} ${write.path} after the lookup`);
     }
-    assert.deepEqual(result.named, { memberId: byName('Chloe').id, buddyId: byName('Ben').id });
+    assert.deepEqual(result.named, {
+      memberId: byName('Chloe').id,
+      buddyId: byName('Ben').id,
+      outgoingId: byName('Ava').id,
+    });
     assert.deepEqual(result.failures, []);
     assert.equal(result.refreshError, null);
     assert.deepEqual(result.members?.map((m) => m.id).sort(), DEMO_TEAM.map((m) => m.id).sort());
@@ -140,7 +144,11 @@ describe('prepareHandover activity (fakes over HTTP)', function () {
     assert.match(result.failures[0]!, /^calendar: Google Calendar refused/);
     assert.equal(typeof result.standupId, 'number', 'the standup was written and its ID is kept');
     assert.equal(result.calendar, null);
-    assert.deepEqual(result.named, { memberId: byName('Chloe').id, buddyId: byName('Ben').id });
+    assert.deepEqual(result.named, {
+      memberId: byName('Chloe').id,
+      buddyId: byName('Ben').id,
+      outgoingId: byName('Ava').id,
+    });
   });
 
   it('refuses a request without a rotation or with an unknown role', async () => {
@@ -192,7 +200,11 @@ describe('prepareHandover activity with Slack messages on (fakes over HTTP)', fu
     const result = await activities.prepareHandover(input());
     sandbox.slack.faults.latencyMs = 0;
     assert.deepEqual(result.failures, []);
-    assert.deepEqual(result.named, { memberId: byName('Chloe').id, buddyId: byName('Ben').id });
+    assert.deepEqual(result.named, {
+      memberId: byName('Chloe').id,
+      buddyId: byName('Ben').id,
+      outgoingId: byName('Ava').id,
+    });
 
     const [post, ...more] = sandbox.slack.messagesIn(CHANNEL);
     assert.equal(more.length, 0);
@@ -328,7 +340,11 @@ describe('prepareHandover: the absence check before the notice (fakes over HTTP)
     sandbox.slack.faults.latencyMs = 150; // a slow Slack: the absence reads fall within its answer
     const result = await activities.prepareHandover(input());
     sandbox.slack.faults.latencyMs = 0;
-    assert.deepEqual(result.named, { memberId: byName('Finn').id, buddyId: byName('Dan').id });
+    assert.deepEqual(result.named, {
+      memberId: byName('Finn').id,
+      buddyId: byName('Dan').id,
+      outgoingId: byName('Chloe').id,
+    });
     assert.deepEqual(result.failures, []);
     assert.deepEqual(
       result.absences?.skipped.map((m) => m.name),

@@ -266,4 +266,75 @@ describe('role workflow: change notices (dev server)', function () {
       assert.ok(state.changes.some((c) => c.kind === 'correction'));
     });
   });
+
+  it('an override of the current member after the notice went out edits the post to say who rotates off', async () => {
+    await withRotation('prepare due', async (handle) => {
+      // Chloe takes over with Ben; Ava, current now, rotates off.
+      await waitFor(
+        'the notice out',
+        async () => (await stateOf(handle)).notice?.incoming?.name === 'Chloe' || undefined,
+      );
+      const posts = () =>
+        bed.sandbox.slack
+          .messagesIn(CHANNEL)
+          .filter((m) => m.metadata?.event_payload?.message_kind === 'notice-channel');
+      assert.match(posts()[0]!.text, new RegExp(`<@${byName('Ava').id}> rotates off`));
+
+      // Dan serves as current instead of Ava: still Chloe and Ben at the handover, but Dan rotates off then.
+      await handle.executeUpdate(overrideUpdate, { args: [{ current: 'Dan' }] });
+      await waitFor('the post edited', async () => {
+        const s = await stateOf(handle);
+        return s.busy === null && posts()[0]!.text.includes(`<@${byName('Dan').id}> rotates off`) ? s : undefined;
+      });
+      assert.equal(posts().length, 1, 'the one notice post, edited in place');
+      const state = await stateOf(handle);
+      assert.equal(state.notice?.incoming?.name, 'Chloe');
+      assert.equal(state.notice?.buddy?.name, 'Ben');
+      assert.equal(dms('notice-incoming').get(byName('Chloe').id)?.length, 1, 'Chloe was told once');
+    });
+  });
+
+  it('an override while paused after the notice went out points the withdrawn notice at who serves now', async () => {
+    await withRotation('prepare due', async (handle) => {
+      await waitFor(
+        'the notice out',
+        async () => (await stateOf(handle)).notice?.incoming?.name === 'Chloe' || undefined,
+      );
+      await handle.executeUpdate(pauseUpdate);
+      await waitFor('the notice withdrawn', async () => (await stateOf(handle)).notice?.withdrawn || undefined);
+      const standup = () => bed.sandbox.geekbot.state.standups[0]!;
+      assert.deepEqual(
+        standup()
+          .users.map((u) => u.id)
+          .sort(),
+        [byName('Ben').id, DEMO_MANAGER.id].sort(),
+      );
+
+      // Dan serves instead of Ben while the rotation is paused: the standup and the post must name him, not Ben.
+      await handle.executeUpdate(overrideUpdate, { args: [{ incoming: 'Dan' }] });
+      const state = await waitFor('the withdrawn notice names Dan', async () => {
+        const s = await stateOf(handle);
+        return s.notice?.incoming?.name === 'Dan' && s.busy === null ? s : undefined;
+      });
+      assert.equal(state.notice?.withdrawn, true);
+      assert.equal(state.notice?.buddy?.name, 'Ava');
+      assert.deepEqual(
+        standup()
+          .users.map((u) => u.id)
+          .sort(),
+        [byName('Dan').id, DEMO_MANAGER.id].sort(),
+      );
+      const question = standup().questions[0]?.text ?? '';
+      assert.match(question, new RegExp(`<@${byName('Dan').id}>`));
+      assert.match(question, new RegExp(`<@${byName('Ava').id}>`), 'with Ava, who serves with him, as buddy');
+      assert.doesNotMatch(question, new RegExp(`<@${byName('Ben').id}>`));
+      const posts = bed.sandbox.slack
+        .messagesIn(CHANNEL)
+        .filter((m) => m.metadata?.event_payload?.message_kind === 'notice-channel');
+      assert.equal(posts.length, 1, 'the one notice post, edited in place');
+      assert.match(posts[0]!.text, new RegExp(`on hold: .*<@${byName('Dan').id}> keeps serving`));
+      const withdrawals = state.changes.filter((c) => c.kind === 'correction');
+      assert.equal(withdrawals.length, 2, 'withdrawn at the pause, and pointed at Dan after the override');
+    });
+  });
 });

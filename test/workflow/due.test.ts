@@ -49,6 +49,7 @@ function moment(overrides: Partial<Moment> & { paused?: boolean; prepared?: bool
     prepareRetryAt: 0,
     onDutySetFor: null,
     noticeFollowsChanges: () => true,
+    withdrawalFollowsServing: () => true,
     ...rest,
   };
 }
@@ -95,6 +96,38 @@ describe('role workflow: what is due (due.ts)', () => {
       until: 'until the handover time of Wed 3 Mar (paused: it passes)',
     });
     assert.equal(nextDue(moment({ paused: true, now: handoverAt })).step, 'pass-paused-handover');
+  });
+
+  it('prepares again when someone else rotates off than the notice says (when it recorded who)', () => {
+    const at = (outgoingId: string | null | undefined) => {
+      const m = moment({ now: noticeAt, prepared: true });
+      if (outgoingId !== undefined) m.state.prepared = { ...m.state.prepared!, outgoingId };
+      return nextDue(m).step;
+    };
+    const { current } = moment().state.rotation;
+    assert.equal(at(current!.id), 'rest', 'the notice says who rotates off');
+    assert.equal(at(team[3]!.id), 'prepare', 'someone else rotates off now');
+    assert.equal(at(undefined), 'rest', 'a notice from before it was recorded');
+  });
+
+  it('paused with the notice withdrawn: points it again only when someone else serves now', () => {
+    const key = handoverKey('support-triager', '2027-03-03');
+    const withdrawn = (servingId: string | undefined, follows = true) => {
+      const at = moment({ paused: true, now: noticeAt, withdrawalFollowsServing: () => follows });
+      at.state.noticeRecord = {
+        key,
+        told: {},
+        corrections: 1,
+        withdrawn: true,
+        ...(servingId ? { serving: { memberId: servingId, buddyId: at.state.rotation.current!.id } } : {}),
+      };
+      return nextDue(at).step;
+    };
+    const { incoming } = moment().state.rotation;
+    assert.equal(withdrawn(incoming!.id), 'rest', 'the withdrawal names who serves: nothing to do');
+    assert.equal(withdrawn(team[3]!.id), 'withdraw-notice', 'it names someone else: point it at who serves');
+    assert.equal(withdrawn(team[3]!.id, false), 'rest', 'a run from before the patch leaves it');
+    assert.equal(withdrawn(undefined), 'rest', 'a record that does not say whom it named is left');
   });
 
   it('a prepare step that failed for good waits for its retry time', () => {

@@ -4,7 +4,7 @@
  * steps.ts, and test/workflow/due.test.ts checks the order without a server.
  */
 import { batchDueAt, changeNoticeSettings } from '../../domain/changeNotices';
-import { calendarTurnCount, calendarTurns, turnsFingerprint } from '../../domain/notice';
+import { calendarTurnCount, calendarTurns, servingWhilePaused, turnsFingerprint } from '../../domain/notice';
 import { servingMembers, upcomingMember } from '../../domain/rotation';
 import { handoverDateOf, handoverKey, prepareInstant, type RoleSchedule } from '../../domain/schedule';
 import { formatDay } from '../../domain/templates';
@@ -59,6 +59,11 @@ export interface Moment {
    * one that went out early): the `notice-names-who-takes-over` patch, asked only when it matters.
    */
   noticeFollowsChanges: () => boolean;
+  /**
+   * Whether this run points a withdrawn notice at whoever serves now, when an operator change while paused made
+   * someone else serve: the `withdrawn-notice-follows-serving` patch, asked only when that is due.
+   */
+  withdrawalFollowsServing: () => boolean;
 }
 
 /** When the pending handover is, from the state (set at start-up, so always there once the rotation runs). */
@@ -75,14 +80,18 @@ export function pendingHandover(
   return { date, at, key: handoverKey(state.rotation.role, date) };
 }
 
-/** Whether the notice for `key` went out and still names who the rotation would name now (and their buddy). */
+/**
+ * Whether the notice for `key` went out and still names who the rotation would name now (and their buddy, and, when
+ * the prepare step recorded it, who rotates off).
+ */
 export function noticeNamesNext(state: RoleWorkflowState, date: IsoDate, key: string): boolean {
   const { prepared, rotation } = state;
   if (prepared?.key !== key) return false;
   try {
     const next = upcomingMember(rotation, date).member;
     const buddy = rotation.slots === 2 ? rotation.incoming : null;
-    return prepared.memberId === next.id && prepared.buddyId === (buddy?.id ?? null);
+    const outgoing = prepared.outgoingId === undefined || prepared.outgoingId === (rotation.current?.id ?? null);
+    return prepared.memberId === next.id && prepared.buddyId === (buddy?.id ?? null) && outgoing;
   } catch {
     return true; // no members: nothing to prepare
   }
@@ -103,6 +112,17 @@ export function isPrepared(config: RoleRuntimeConfig, state: RoleWorkflowState, 
   } catch {
     return true; // no members: nothing to prepare
   }
+}
+
+/**
+ * Whether the notice for `key` was withdrawn pointing at someone else than who keeps serving now (an override or a
+ * leave while paused); false for a record that does not say whom it pointed at.
+ */
+export function withdrawnForOthers(state: RoleWorkflowState, key: string): boolean {
+  const record = state.noticeRecord;
+  if (record?.key !== key || !record.withdrawn || !record.serving) return false;
+  const { serving, buddy } = servingWhilePaused(state.rotation);
+  return serving !== null && (record.serving.memberId !== serving.id || record.serving.buddyId !== (buddy?.id ?? null));
 }
 
 /** Whether the notice for the pending handover has gone out (it may have been asked for before its time). */
@@ -129,6 +149,9 @@ export function nextDue(moment: Moment): Due {
     // Before the handover time passes: after it, the notice is for a handover no longer pending.
     const withdraw = noticeIsOut(state, pending.key) && now >= moment.prepareRetryAt;
     if (withdraw && moment.noticeFollowsChanges()) return { step: 'withdraw-notice', pending };
+    // Withdrawn already, but someone else serves now: the standup and the post follow.
+    const again = now < handoverAt && now >= moment.prepareRetryAt && withdrawnForOthers(state, pending.key);
+    if (again && moment.withdrawalFollowsServing()) return { step: 'withdraw-notice', pending };
     if (now >= handoverAt) return { step: 'pass-paused-handover', pending };
   } else {
     if (

@@ -83,6 +83,22 @@ export const patches = {
   noticeNamesWhoTakesOver: (): boolean => patched('notice-names-who-takes-over'),
 
   /**
+   * The prepare step records who the notice's channel post says rotates off, and runs again (editing the post) when
+   * an operator change makes someone else rotate off (an override of the current member after the notice went out);
+   * older runs compared only who takes over and their buddy, so the post named the wrong member rotating off.
+   * Called where the prepare step records its notice. Deprecable one run length after that code is deployed.
+   */
+  reprepareWhenOutgoingChanges: (): boolean => patched('reprepare-when-outgoing-changes'),
+
+  /**
+   * A notice withdrawn by a pause follows who keeps serving: an operator change while paused (an override, a leave)
+   * that makes someone else serve points the standup and the channel post at them, with one more withdrawNotice
+   * activity. Older runs left them naming whoever served at the pause. Called only when that is due. Deprecable one
+   * run length after that code is deployed.
+   */
+  withdrawnNoticeFollowsServing: (): boolean => patched('withdrawn-notice-follows-serving'),
+
+  /**
    * The handover acknowledgement (issue 15): a watch activity between the notice and the handover, started and
    * cancelled beside the main loop, and the `HandoverAcknowledged` search attribute in every upsert. Called only for
    * a role whose recorded configuration has `acknowledgementOn` (runs from before it record none: they never reach

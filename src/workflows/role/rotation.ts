@@ -146,6 +146,7 @@ export class Rotation {
       prepareRetryAt: this.prepareRetryAt,
       onDutySetFor: this.onDutySetFor,
       noticeFollowsChanges: () => patches.noticeNamesWhoTakesOver(),
+      withdrawalFollowsServing: () => patches.withdrawnNoticeFollowsServing(),
     });
   }
 

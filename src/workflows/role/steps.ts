@@ -9,7 +9,7 @@ import { anchorClock, clockNow } from '../../domain/clock';
 import { decideHandover, goesToNotice, type HandoverDecision, type HandoverRules } from '../../domain/handover';
 import { findMember } from '../../domain/members';
 import { formatDay } from '../../domain/templates';
-import { calendarTurnCount, handoverNotice, rotationForPrepare } from '../../domain/notice';
+import { calendarTurnCount, handoverNotice, rotationForPrepare, servingWhilePaused } from '../../domain/notice';
 import { messageFacts } from '../../domain/messages';
 import { roleRules } from '../../domain/roleRules';
 import {
@@ -164,8 +164,10 @@ export class Steps {
     } catch {
       // The handover's `isPrepared` finds the rotation changed meanwhile and prepares again.
     }
-    state.prepared = { key, ...result.named };
+    const { memberId, buddyId, outgoingId } = result.named;
+    state.prepared = { key, memberId, buddyId };
     if (result.turns !== undefined && patches.reprepareWhenTurnsMove()) state.prepared.turns = result.turns;
+    if (outgoingId !== undefined && patches.reprepareWhenOutgoingChanges()) state.prepared.outgoingId = outgoingId;
     // Who the notice's messages told what, so that a change corrects them (only where the role sends messages).
     if (rotation.config.role.slack?.enabled) state.noticeRecord = toldOf(state.noticeRecord, key, result.named);
     rotation.acks.noticeSent(date, key, result.named.memberId);
@@ -311,15 +313,14 @@ export class Steps {
   /**
    * Paused after the notice went out: the standup is pointed back at the member who keeps serving (buddy: the
    * current one) and the Slack notice is corrected (the channel post edited, a message to the member who is no
-   * longer up). Resumed, the notice goes out again when it is due.
+   * longer up). Again when an operator change while paused makes someone else serve (nobody left to message then:
+   * the change notices tell whose turns it moved). Resumed, the notice goes out again when it is due.
    */
   async withdrawNotice({ date, key }: Pick<PendingHandover, 'date' | 'key'>): Promise<void> {
     const { rotation } = this;
     const { input } = rotation;
     let { state } = rotation;
-    const { slots, incoming, current } = state.rotation;
-    const serving = slots === 2 ? (incoming ?? current) : current;
-    const buddy = slots === 2 && serving !== current ? current : null;
+    const { serving, buddy } = servingWhilePaused(state.rotation);
     if (!serving) {
       state.prepared = null; // nobody has served yet: nobody to point the standup at
       return;
@@ -347,7 +348,10 @@ export class Steps {
     } else if (state.lastError?.startsWith('withdraw')) state.lastError = null;
     if (outcome.standupId !== null) state.standupId = outcome.standupId;
     state.prepared = null;
-    state.noticeRecord = outcome.told;
+    // Whom it points at, so that an operator change while paused that makes someone else serve points it again.
+    state.noticeRecord = outcome.failures.length
+      ? outcome.told
+      : { ...outcome.told, serving: { memberId: serving.id, buddyId: buddy?.id ?? null } };
     const text = `notice for ${key} withdrawn: the rotation is paused; the standup names ${serving.name} again`;
     rotation.warn(text);
     state.changeLog = appendChangeLog(state.changeLog, {

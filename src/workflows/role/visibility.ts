@@ -82,6 +82,15 @@ function noticeView(state: RoleWorkflowState, pendingKey: string): NoticeView | 
   const member = (id: string | null | undefined) =>
     id ? (memberById(state.rotation.members, id) ?? { id, name: id }) : null;
   if (record?.withdrawn) {
+    // Whom the withdrawal pointed the standup at (records from before it was kept: who serves now).
+    if (record.serving) {
+      return {
+        key: record.key,
+        incoming: member(record.serving.memberId),
+        buddy: member(record.serving.buddyId),
+        withdrawn: true,
+      };
+    }
     const { rotation } = state;
     const serving = rotation.slots === 2 ? rotation.incoming : rotation.current;
     return {
