@@ -24,6 +24,7 @@ import { createRoleWorker } from '../src/worker';
 import {
   sampleProcess,
   testSettings,
+  withoutAcknowledgements,
   waitFor,
   workerEnvironment,
   WorkerProcess,
@@ -94,7 +95,7 @@ export async function runColdStart(
   try {
     const scale = WEEK_MS / weekMs;
     const overlay = { handoversPerRun, calendarHorizonMonths: 1, timeScale: scale };
-    const settings = testSettings(overlay);
+    const settings = withoutAcknowledgements(testSettings(overlay));
     const role = settings.roles[ROLE]!;
     const taskQueue = `bench-cold-${randomUUID()}`;
     const deps = await buildActivityDeps(sandbox.env, settings);

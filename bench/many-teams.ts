@@ -18,6 +18,7 @@ import {
   sampleProcess,
   sleep,
   testSettings,
+  withoutAcknowledgements,
   type ProcessSample,
   waitFor,
   workerEnvironment,
@@ -91,7 +92,7 @@ export async function runManyTeamsSection(
   try {
     const ready = await child.start();
     const pid = child.pid!;
-    const settings = testSettings();
+    const settings = withoutAcknowledgements(testSettings());
     const role = settings.roles[ROLE]!;
     const timeZone = roleTimeZone(settings, role);
     const at = nextHandoverAfter(role, timeZone, new Date());

@@ -20,7 +20,7 @@ import type { RoleWorkflowInput, RoleWorkflowState } from '../src/shared';
 import { createRoleWorker } from '../src/worker';
 import type { RecordedRequest } from '../src/sandbox/http';
 import { DEMO_MANAGER, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
-import { sleep, testSettings, waitFor } from '../test/support';
+import { sleep, testSettings, withoutAcknowledgements, waitFor } from '../test/support';
 import { benchTeam, GROUP, LATENCY_MS, median, ms, progress, ratio, ROLE, spread } from './common';
 import { table, type Goal, type Section } from './section';
 import { calendarBearer, oldWeeklyRun, type OldRunTarget } from './old-weekly-run';
@@ -155,7 +155,9 @@ export async function runPrepareSection(
     faults: { slack: latency, geekbot: latency, calendar: latency },
   });
   try {
-    const settings = testSettings({ roles: { [ROLE]: { prepareLeadHours: PREPARE_LEAD_HOURS } } });
+    const settings = withoutAcknowledgements(
+      testSettings({ roles: { [ROLE]: { prepareLeadHours: PREPARE_LEAD_HOURS } } }),
+    );
     const deps = await buildActivityDeps(sandbox.env, settings);
     const taskQueue = `bench-prepare-${randomUUID()}`;
     const worker = await createRoleWorker({
