@@ -8,9 +8,11 @@
  * over every run (the workflows continue as new every 8 handovers): no workflow task failed in the workflow's code,
  * none timed out; the server's own refusals of a completion because messages arrived meanwhile (UnhandledCommand,
  * Temporal's mechanism for them) are counted and reported. An update the server refuses that way is sent again, as a
- * client must. Paused with a notice out (a pause during the notice), the notice is withdrawn: the standup names who
- * keeps serving, never the member the notice had named. After one settling handover, the calendar and standup agree
- * with the rotation.
+ * client must. Paused with a notice out (a pause during the notice), the notice is withdrawn: the standup and the
+ * channel's notice post name who keeps serving, never the member the notice had named. Every change is told at once
+ * (no quiet period): at each quiet moment after a sequence, the plan-change DMs sent since the last one, applied to
+ * the plan of then, give the plan of now for every member (chaos/notices.ts). After one settling handover, the
+ * calendar and standup agree with the rotation.
  *
  * FAULTS_CHAOS_SEQUENCES (default 2000) sets the number of sequences, spread over FAULTS_CHAOS_ROLES (default 4)
  * workflows; FAULTS_CHAOS_SEED replays a run.
@@ -29,6 +31,7 @@ import type { roleWorkflow } from '../../src/workflows';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { sequence, team } from './chaos/commands';
 import { addStats, Chaos, zeroStats } from './chaos/driver';
+import { changeDms, noticePost } from './chaos/notices';
 import { Oracle, type Model } from './chaos/oracle';
 import { retriedUpdates, sendUpdate } from './chaos/transport';
 import { checkRole, fakesOf } from './invariants';
@@ -46,6 +49,8 @@ import {
 } from '../support';
 import { captureRuntimeLogs, collectHistories, rememberSecrets } from './support';
 
+/** The role's Slack channel (its notices, handover posts and the operators' summaries of changes). */
+const chaosChannel = (n: number) => `C0CHAOS${String(n).padStart(4, '0')}`;
 const SEQUENCES = Number(process.env.FAULTS_CHAOS_SEQUENCES ?? 2000);
 const ROLES = Number(process.env.FAULTS_CHAOS_ROLES ?? 4);
 const SEED = process.env.FAULTS_CHAOS_SEED ? Number(process.env.FAULTS_CHAOS_SEED) : Date.now() % 1_000_000;
@@ -76,7 +81,15 @@ describe('faults: operator chaos, signals and updates between and during handove
     roles: Object.fromEntries(
       roles.map((role, i) => [
         role,
-        { ...shipped, title: `Chaos Triager ${i + 1}`, standup: { ...shipped.standup, name: `ChaosTriager${i + 1}` } },
+        {
+          ...shipped,
+          title: `Chaos Triager ${i + 1}`,
+          standup: { ...shipped.standup, name: `ChaosTriager${i + 1}` },
+          // The Slack messages on, so that every change is told to the members it moves (checked at the quiet moments
+          // between sequences), at once: a quiet period of minutes would leave every sequence's changes untold.
+          slack: { channel: chaosChannel(i + 1) },
+          changeNotices: { coalesceMinutes: 0 },
+        },
       ]),
     ),
   };
@@ -89,6 +102,7 @@ describe('faults: operator chaos, signals and updates between and during handove
     env = await startServer('the dev server', () => startDevServer({ resolve: { sdkDownload: false } }));
     sandbox = await startSandbox({
       groups: { 'support-triagers': DEMO_TEAM, 'meeting-facilitators': DEMO_TEAM },
+      channels: roles.map((role, i) => ({ name: role, id: chaosChannel(i + 1) })),
       standupManager: DEMO_MANAGER,
       // A little latency so that messages land while a handover's activities run.
       faults: {
@@ -144,7 +158,10 @@ describe('faults: operator chaos, signals and updates between and during handove
       const found = sandbox.geekbot.state.standups.find((s) => s.name === `ChaosTriager${index}`);
       return found && { users: found.users.map((u) => u.id), question: found.questions[0]?.text ?? '' };
     };
-    return new Chaos(oracle, handle, oracle.handoverApplies(model, model.pending), afterFirst.view.warnings, standup);
+    return new Chaos(oracle, handle, oracle.handoverApplies(model, model.pending), afterFirst.view.warnings, standup, {
+      dms: () => changeDms(sandbox.slack.state, role),
+      noticePost: (key) => noticePost(sandbox.slack.state, chaosChannel(index), key),
+    });
   }
 
   /** Settles one rotation (resume, hand over once more) and checks it against the fakes and its histories. */
@@ -153,6 +170,8 @@ describe('faults: operator chaos, signals and updates between and during handove
       { kind: 'between', command: { message: { op: 'resume' }, via: 'update' } },
       { kind: 'between', command: { message: { op: 'handoverNow', date: 'pending' }, via: 'update' } },
     ]);
+    // Every change told, and told right.
+    await chaos.checkToldChanges({ wait: true });
     // (The handover may have continued the workflow as new: the new run answers once it has started.)
     const state = await stateOf(chaos.handle);
     const plan = await waitFor('the plan query', () => chaos.handle.query(planQuery, 60));
@@ -229,7 +248,9 @@ describe('faults: operator chaos, signals and updates between and during handove
           `${totals.updatesAccepted} updates accepted, ${totals.updatesRejected} rejected with their reason, ` +
           `${totals.signals} signals (${totals.signalsIgnored} ignored with a warning); ` +
           `${totals.notReady} state queries answered NotReady (a new run starting); ` +
-          `${totals.withdrawn} notices withdrawn by a pause, each checked against the standup; ` +
+          `${totals.withdrawn} notices withdrawn by a pause, each checked against the standup ` +
+          `(${totals.withdrawnPosts} also against their channel post); ` +
+          `${totals.changeDms} plan-change DMs, checked against the plan at ${totals.changeChecks} quiet moments; ` +
           `${handovers} handovers, ${runs} workflow runs (continue-as-new every ${HANDOVERS_PER_RUN}); ` +
           `${serverRefusals} workflow task completions refused by the server for messages that arrived meanwhile ` +
           `(UnhandledCommand), ${retriedUpdates.count} updates sent again after such a refusal; ${elapsed(started)}`,

@@ -5,10 +5,12 @@
  * each other: the driver keeps every model state consistent with what it observed (usually one).
  */
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Turn } from '../../../src/domain/types';
 import type { RoleStateView } from '../../../src/shared';
 import type { roleWorkflow } from '../../../src/workflows';
 import { sleep } from '../../support';
 import { concrete, type Command, type Message, type Step } from './commands';
+import { toldAgreesWithPlan, type ChangeDm } from './notices';
 import { describeOutcome, observed, sameOutcome, type Model, type Oracle, type Outcome } from './oracle';
 import { queryState, sendSignal, sendUpdate } from './transport';
 
@@ -23,6 +25,12 @@ export interface Stats {
   notReady: number;
   /** Notices withdrawn because a pause stopped their handover, each checked against the standup. */
   withdrawn: number;
+  /** Of those, the ones whose notice had a channel post, checked too. */
+  withdrawnPosts: number;
+  /** Quiet moments at which the plan-change DMs sent since the last one were checked against the plan. */
+  changeChecks: number;
+  /** Plan-change DMs so checked. */
+  changeDms: number;
 }
 
 export function zeroStats(): Stats {
@@ -36,6 +44,9 @@ export function zeroStats(): Stats {
     signalsIgnored: 0,
     notReady: 0,
     withdrawn: 0,
+    withdrawnPosts: 0,
+    changeChecks: 0,
+    changeDms: 0,
   };
 }
 
@@ -45,6 +56,12 @@ export function addStats(sum: Stats, more: Stats): Stats {
   return total;
 }
 
+/**
+ * Turns of the plan compared at each quiet moment: fewer than the calendar horizon's (13 here) that a change's
+ * notices compare, so that every move within them is one a notice must tell.
+ */
+const PLAN_TURNS = 10;
+
 export class Chaos {
   /** Every state the workflow may be in, given what was observed (usually one). */
   candidates: Model[];
@@ -52,6 +69,10 @@ export class Chaos {
   private readonly trail: string[] = [];
   /** The key of the last withdrawn notice checked against the standup. */
   private withdrawnChecked: string | null = null;
+  /** The plan at the last quiet moment, and how many plan-change DMs had been sent by then. */
+  private told: { plan: Turn[]; dms: number } | null = null;
+  /** The state the last step's check saw. */
+  private lastView: RoleStateView | null = null;
 
   constructor(
     readonly oracle: Oracle,
@@ -61,6 +82,8 @@ export class Chaos {
     private warnings: string[],
     /** The role's Geekbot standup as the fake holds it: its participants' IDs and its question. */
     private readonly standup: () => { users: string[]; question: string } | undefined,
+    /** What the fake Slack holds: the role's plan-change DMs, oldest first; the notice's post for a handover key. */
+    private readonly slack: { dms(): ChangeDm[]; noticePost(key: string): string | undefined },
   ) {
     this.candidates = [start];
   }
@@ -80,6 +103,40 @@ export class Chaos {
       }
       await this.checkNotice();
     }
+    await this.checkToldChanges({ wait: false });
+  }
+
+  /**
+   * Every member is told exactly how their turns moved (issue 16). At a quiet moment (every change told: the role
+   * tells one as soon as its loop is free, no quiet period here; the loop at rest) the DMs sent since the last such
+   * moment, applied to the plan of then, must give the plan of now (chaos/notices.ts); the plan is the model's, which
+   * the workflow's state matched after every step. After a sequence the check takes the state seen last, and runs
+   * only if that was quiet and the model certain (one candidate): waiting for quiet and querying again after every
+   * sequence cost a third of the run. The DMs sent meanwhile are checked at the next quiet moment. `wait`: poll the
+   * state until quiet (the end of a run).
+   */
+  async checkToldChanges({ wait }: { wait: boolean }): Promise<void> {
+    let view = this.lastView;
+    for (let i = 0; wait && i < 500 && (!view || view.pendingChanges || view.busy); i++) {
+      if (i > 0) await sleep(20);
+      view = await this.view();
+    }
+    if (!view || view.pendingChanges || view.busy) {
+      if (wait) this.fail(`changes not told within 10 s: ${view?.busy ?? ''} ${view?.pendingChanges?.summary ?? ''}`);
+      return;
+    }
+    const [model, ...others] = this.candidates;
+    if (!model || others.length > 0) return;
+    const plan = this.oracle.plan(model, PLAN_TURNS);
+    const dms = this.slack.dms();
+    if (this.told) {
+      const sent = dms.slice(this.told.dms);
+      const problems = toldAgreesWithPlan(this.told.plan, plan, sent);
+      if (problems.length > 0) this.fail(`the change DMs disagree with the plan:\n    ${problems.join('\n    ')}`);
+      this.stats.changeChecks += 1;
+      this.stats.changeDms += sent.length;
+    }
+    this.told = { plan, dms: dms.length };
   }
 
   /**
@@ -115,6 +172,12 @@ export class Chaos {
     const named = view.next;
     if (named && named.id !== serving.id && named.id !== view.current?.id && standup.users.includes(named.id))
       this.fail(`notice ${view.notice.key} withdrawn while paused: the standup still names ${named.name}`);
+    // The channel's notice post, edited to say the handover is on hold and who keeps serving.
+    const post = this.slack.noticePost(view.notice.key);
+    if (post === undefined) return;
+    this.stats.withdrawnPosts += 1;
+    if (!(post.includes('is on hold') && post.includes(`<@${serving.id}>`)))
+      this.fail(`notice ${view.notice.key} withdrawn while paused: the channel post says "${post}"`);
   }
 
   private note(line: string): void {
@@ -155,6 +218,7 @@ export class Chaos {
     }
     this.candidates = consistent.slice(0, 64);
     this.warnings = view.warnings;
+    this.lastView = view;
   }
 
   /**

@@ -5,9 +5,9 @@
  */
 import type { RoleConfig } from '../../../src/domain/config';
 import { decideHandover, goesToNotice, type HandoverDecision } from '../../../src/domain/handover';
-import { upcomingMember, type RotationState } from '../../../src/domain/rotation';
+import { planWithSkips, upcomingMember, type RotationState } from '../../../src/domain/rotation';
 import { addDays, followingHandoverDate, handoverDateOf } from '../../../src/domain/schedule';
-import type { IsoDate, Member } from '../../../src/domain/types';
+import type { IsoDate, Member, Turn } from '../../../src/domain/types';
 import { OPERATIONS, type Operation, type OperationContext } from '../../../src/operations';
 import type { RoleRuntimeConfig, RoleStateView, RoleWorkflowState } from '../../../src/shared';
 import type { Command, DateChoice, Message } from './commands';
@@ -113,6 +113,15 @@ export class Oracle {
   changed(model: Model, rotation: RotationState): Model {
     const { noticeOut, ...rest } = model;
     return rotation.paused && noticeOut !== undefined ? { ...rest, rotation, noticeOut } : { ...rest, rotation };
+  }
+
+  /** The next `count` turns as the `plan` query gives them for the model's state (none when nobody can serve). */
+  plan(model: Model, count: number): Turn[] {
+    try {
+      return planWithSkips(this.config.role, model.rotation, model.pending, count);
+    } catch {
+      return [];
+    }
   }
 
   /** The part of the `state` query the model predicts. */
