@@ -456,7 +456,8 @@ const PAGE_SCRIPT = String.raw`
       .then(function (answer) {
         if (answer.error) { status.className = 'status error'; status.textContent = answer.error; return false; }
         status.className = 'status ok';
-        status.replaceChildren(el('div', { text: answer.message }), answer.next ? el('div', { class: 'next', text: answer.next }) : null);
+        status.replaceChildren(el('div', { text: answer.message }));
+        if (answer.next) status.appendChild(el('div', { class: 'next', text: answer.next }));
         return true;
       })
       .catch(function (err) { status.className = 'status error'; status.textContent = 'Could not reach the sandbox: ' + err; return false; });
