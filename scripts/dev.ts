@@ -274,6 +274,9 @@ function printBanner(info: {
     '  npx team-roles history support-triager',
     '  npx team-roles plan support-triager --count 6',
     '  npx team-roles fairness support-triager',
+    ...(info.pagePort
+      ? [`  on http://localhost:${info.pagePort}, User groups: someone joins or leaves; the page says whose turns move`]
+      : []),
     '',
     'Ctrl-C stops everything.',
     '',

@@ -53,7 +53,7 @@ export async function tellRotations(
         });
       } catch (err) {
         return (
-          `The ${config.title} rotation could not read @${change.group} again (${(err as Error).message}); it will ` +
+          `The ${config.title} rotation could not read @${change.group} again (${(err as Error).message}): it does ` +
           `before its next notice, or run \`npx team-roles refresh-members ${role}\` (TEMPORAL_ADDRESS as printed).`
         );
       }

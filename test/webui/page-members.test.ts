@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { Script } from 'node:vm';
 import { createSlackClient, createSlackService } from '../../src/activities/slack';
+import type { Client } from '@temporalio/client';
+import { DEFAULT_SETTINGS, parseSettings } from '../../src/domain/config';
 import type { MembershipChange } from '../../src/sandbox/members';
+import { tellRotations } from '../../src/sandbox/refresh';
 import { startSandboxPage, type SandboxPage, type SandboxView } from '../../src/sandbox/page';
 import { DEMO_MANAGER, DEMO_TEAM, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
 import { slackUsergroup } from '../../src/sandbox/slack';
@@ -185,3 +188,29 @@ function postWithHost(page: SandboxPage, host: string): Promise<number> {
     req.end(JSON.stringify({ group: GROUP, name: 'Hugo' }));
   });
 }
+
+describe('the sandbox page: what it says after a join when no rotation can hear it', () => {
+  const settings = parseSettings(DEFAULT_SETTINGS);
+  const hugo: MembershipChange = { kind: 'joined', group: GROUP, member: { id: 'U0HUGO0001', name: 'Hugo' } };
+  /** A client whose rotation is not running (the dev server was reset, or the role is off). */
+  const noRotation = {
+    withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+    workflow: {
+      getHandle: () => ({
+        query: () => Promise.reject(new Error('workflow not found')),
+        executeUpdate: () => Promise.reject(new Error('workflow not found')),
+      }),
+    },
+  } as unknown as Client;
+
+  it('names the CLI command that has the rotation read the group', async () => {
+    const said = await tellRotations(noRotation, settings, hugo);
+    assert.match(said, /^The Support Triager rotation could not read @support-triagers again \(workflow not found\)/);
+    assert.match(said, /`npx team-roles refresh-members support-triager`/);
+  });
+
+  it('says that nobody moves when no enabled role rotates the group', async () => {
+    const said = await tellRotations(noRotation, settings, { ...hugo, group: 'meeting-facilitators' });
+    assert.equal(said, "No enabled role rotates @meeting-facilitators: nobody's turns move.");
+  });
+});
