@@ -17,12 +17,15 @@ import { startDevServer } from '../src/servers/environments';
 import { loadSettings } from '../src/settings';
 import { checkBindAddress, installRuntime, observabilityFromEnv } from '../src/runtime';
 import { roleWorkflowId, type RoleWorkflowInput } from '../src/shared';
+import type { Member } from '../src/domain/types';
+import { isEditableGroup } from '../src/sandbox/members';
+import { tellRotations } from '../src/sandbox/refresh';
 import { roleWorkflowStart } from '../src/starts';
 import { createRoleWorker } from '../src/worker';
 import { startDemoAcknowledgers } from '../src/sandbox/acknowledgers';
 import { DEMO_MANAGER, DEMO_SILENT_MEMBER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { startSandboxPage } from '../src/sandbox/page';
-import type { FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
+import type { FakeSlack, FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
 import { describeServices } from '../src/domain/services';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
@@ -119,9 +122,10 @@ async function main(): Promise<void> {
       channels: [SANDBOX_CHANNEL],
     });
     restoreSandbox(sandbox, stateFile);
-    // The demo team acknowledges its notices (a reaction 2 s after the DM), all but one member, who never does.
+    // The demo team acknowledges its notices (a reaction shortly after the DM), all but one member, who never does;
+    // so do the people who join on the sandbox page.
     startDemoAcknowledgers(sandbox.slack, {
-      members: DEMO_TEAM.filter((m) => m.id !== DEMO_SILENT_MEMBER.id).map((m) => m.id),
+      members: (id) => id !== DEMO_SILENT_MEMBER.id,
       delayMs: DEMO_ACK_DELAY_MS,
     });
     settings = sandboxSettings(settings);
@@ -131,7 +135,14 @@ async function main(): Promise<void> {
   }
   const services = describeServices(deps.services);
   // The page reads the fakes, so there is one only in sandbox mode.
-  const page = sandbox ? await startSandboxPage(sandbox, Number(values['page-port'])) : undefined;
+  // Someone joining or leaving a group on the page: the rotations that read it read it again at once, as an operator's
+  // `team-roles refresh-members` would have them, rather than at their own next refresh (days ahead in real time).
+  const page = sandbox
+    ? await startSandboxPage(
+        { ...sandbox, onMembersChanged: (change) => tellRotations(env.client, settings, change) },
+        Number(values['page-port']),
+      )
+    : undefined;
 
   const worker = await createRoleWorker({
     connection: env.nativeConnection,
@@ -263,6 +274,9 @@ function printBanner(info: {
     '  npx team-roles history support-triager',
     '  npx team-roles plan support-triager --count 6',
     '  npx team-roles fairness support-triager',
+    ...(info.pagePort
+      ? [`  on http://localhost:${info.pagePort}, User groups: someone joins or leaves; the page says whose turns move`]
+      : []),
     '',
     'Ctrl-C stops everything.',
     '',
@@ -276,9 +290,14 @@ interface SavedSandbox {
   /** Slack's channels and DMs with their messages, and the groups the worker made (the on-duty group). */
   slackChannels?: Record<string, FakeSlackChannel>;
   slackGroups?: FakeSlackUsergroup[];
+  /** The members of the groups people join and leave on the page, by handle (the demo team's unless changed). */
+  groupMembers?: Record<string, Member[]>;
 }
 
-/** Standups and calendar events outlive a restart, like the rotations in SQLite do. */
+/**
+ * Standups, calendar events, Slack conversations and who is in the groups (people join and leave on the page) outlive
+ * a restart, like the rotations in SQLite do.
+ */
 function restoreSandbox(sandbox: Sandbox, file: string): void {
   if (!existsSync(file)) return;
   try {
@@ -294,6 +313,9 @@ function restoreSandbox(sandbox: Sandbox, file: string): void {
     if (saved.slackChannels) Object.assign(sandbox.slack.state.channels, saved.slackChannels);
     const seeded = new Set(sandbox.slack.state.usergroups.map((group) => group.handle));
     sandbox.slack.state.usergroups.push(...(saved.slackGroups ?? []).filter((group) => !seeded.has(group.handle)));
+    for (const [handle, members] of Object.entries(saved.groupMembers ?? {})) {
+      if (seeded.has(handle) && members.length) sandbox.setGroup(handle, members);
+    }
   } catch (err) {
     console.warn(`Ignoring unreadable ${file}: ${(err as Error).message}`);
   }
@@ -306,8 +328,18 @@ function saveSandbox(sandbox: Sandbox, file: string): void {
     events: calendar?.events ?? {},
     slackChannels: sandbox.slack.state.channels,
     slackGroups: sandbox.slack.state.usergroups.filter((group) => group.created_by === sandbox.slack.state.bot.userId),
+    groupMembers: Object.fromEntries(
+      sandbox.slack.state.usergroups
+        .filter((group) => isEditableGroup(sandbox.slack, group))
+        .map((group) => [group.handle, group.users.map((id) => ({ id, name: displayName(sandbox.slack, id) }))]),
+    ),
   };
   writeFileSync(file, JSON.stringify(saved));
+}
+
+function displayName(slack: FakeSlack, id: string): string {
+  const user = slack.state.users[id];
+  return user?.profile.display_name || user?.real_name || id;
 }
 
 main().catch((err) => {

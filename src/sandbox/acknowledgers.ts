@@ -7,8 +7,8 @@
 import type { FakeSlack, FakeSlackMessage } from './slack';
 
 export interface DemoAcknowledgersOptions {
-  /** Slack IDs of the members who acknowledge their notices. */
-  members: readonly string[];
+  /** Slack IDs of the members who acknowledge their notices, or who does (people can join on the sandbox page). */
+  members: readonly string[] | ((userId: string) => boolean);
   /** How long after the notice DM arrives they react (real ms). */
   delayMs: number;
   /** The reaction (default `white_check_mark`). */
@@ -27,7 +27,8 @@ function noticeRecipient(message: FakeSlackMessage): string | null {
 
 /** Starts the demo members' answers; `stop()` ends them (pending reactions are dropped). */
 export function startDemoAcknowledgers(slack: FakeSlack, options: DemoAcknowledgersOptions): { stop(): void } {
-  const members = new Set(options.members);
+  const { members } = options;
+  const acknowledges = typeof members === 'function' ? members : (id: string) => members.includes(id);
   const reaction = options.reaction ?? 'white_check_mark';
   const seen = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
@@ -37,7 +38,7 @@ export function startDemoAcknowledgers(slack: FakeSlack, options: DemoAcknowledg
       for (const message of channel.messages) {
         const recipient = noticeRecipient(message);
         const key = `${channel.id}/${message.ts}`;
-        if (!recipient || !members.has(recipient) || seen.has(key)) continue;
+        if (!recipient || !acknowledges(recipient) || seen.has(key)) continue;
         seen.add(key);
         const timer = setTimeout(() => {
           timers.delete(timer);

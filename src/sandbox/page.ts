@@ -3,12 +3,23 @@
  * shows them (mentions as names), the user groups with their members, the Geekbot standups' questions, and the
  * calendar as a month grid of the turns. It reads the fakes' state, served as JSON at /view.json, which the page
  * polls once a second and redraws when it changed. Plain HTML and a little script; node:http only.
+ *
+ * People join and leave the rotations' user groups on the page too (POST /usergroups/join and /usergroups/leave,
+ * src/sandbox/members.ts), as an admin would in Slack; `onMembersChanged` then lets the rotations know.
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeCalendarServer } from './calendar';
 import type { FakeGeekbot } from './geekbot';
+import {
+  isEditableGroup,
+  joinGroup,
+  leaveGroup,
+  MembershipError,
+  type GroupMembership,
+  type MembershipChange,
+} from './members';
 import type { FakeSlack, FakeSlackChannel, FakeSlackMessage } from './slack';
 
 /** A piece of a message as Slack renders it. */
@@ -44,7 +55,17 @@ export interface SandboxView {
   version: string;
   channels: ViewConversation[];
   dms: ViewConversation[];
-  usergroups: Array<{ handle: string; name: string; disabled: boolean; members: string[] }>;
+  usergroups: Array<{
+    handle: string;
+    name: string;
+    disabled: boolean;
+    /** Names, as Slack shows them. */
+    members: string[];
+    /** The same members' Slack IDs, in the same order (what a leave names). */
+    memberIds: string[];
+    /** Whether the page offers join and leave: not for the groups team-roles keeps itself (the on-duty group). */
+    editable: boolean;
+  }>;
   standups: Array<{ name: string; channel: string; participants: string[]; questions: Segment[][] }>;
   turns: Array<{ summary: string; member: string; start: string; end: string }>;
   /** Members' out-of-office events over the turns' dates, as whole days (`end` exclusive), by start. */
@@ -55,6 +76,13 @@ export interface SandboxSources {
   slack: FakeSlack;
   geekbot?: FakeGeekbot;
   calendar?: FakeCalendarServer;
+  /** How people join the fake Slack (`Sandbox.setGroup`); without it the page only shows, and refuses joins. */
+  setGroup?: GroupMembership['setGroup'];
+  /**
+   * Called after someone joined or left a group on the page (the dev script asks the rotations that read the group
+   * to read it again); its answer, what happens next, is shown on the page.
+   */
+  onMembersChanged?: (change: MembershipChange) => Promise<string>;
 }
 
 /** Who a Slack user ID is, as Slack shows them: the display name, else the real name. */
@@ -138,6 +166,8 @@ export function sandboxView({ slack, geekbot, calendar }: SandboxSources): Sandb
       name: group.name,
       disabled: group.date_delete !== 0,
       members: group.users.map((id) => nameOf(slack, id)),
+      memberIds: [...group.users],
+      editable: isEditableGroup(slack, group),
     })),
     standups: (geekbot?.state.standups ?? []).map((standup) => ({
       name: standup.name,
@@ -208,7 +238,14 @@ export interface SandboxPage {
 export async function startSandboxPage(sources: SandboxSources, port = 0): Promise<SandboxPage> {
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://page').pathname;
-    if (req.method !== 'GET') {
+    if (req.method === 'POST' && MEMBERSHIP_PATHS.has(path)) {
+      void changeMembers(sources, req, path)
+        .catch((err: unknown) => ({ status: 500, body: { error: String(err) } }))
+        .then(({ status, body }) => {
+          res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+          res.end(JSON.stringify(body));
+        });
+    } else if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (path === '/view.json') {
       res
@@ -234,6 +271,74 @@ export async function startSandboxPage(sources: SandboxSources, port = 0): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const MEMBERSHIP_PATHS = new Set(['/usergroups/join', '/usergroups/leave']);
+/** A join or leave is a few short fields; anything longer is not the page's. */
+const MAX_BODY_BYTES = 4096;
+
+/** What a join or leave answers: `message` (and `next`, what happens now) on success, `error` otherwise. */
+export type MembershipAnswer = { message: string; next: string | null } | { error: string };
+
+/**
+ * POST /usergroups/join `{ group, name }` and /usergroups/leave `{ group, member }` (a Slack ID), as JSON. JSON only:
+ * another site's page cannot send that without the browser asking first (CORS), which this server never allows;
+ * and only to the loopback names, so a rebinding DNS name gets nothing.
+ */
+async function changeMembers(
+  sources: SandboxSources,
+  req: http.IncomingMessage,
+  path: string,
+): Promise<{ status: number; body: MembershipAnswer }> {
+  const refuse = (status: number, error: string) => ({ status, body: { error } });
+  if (!/^(127\.0\.0\.1|localhost)(:\d+)?$/.test(req.headers.host ?? '')) return refuse(403, 'Only from this machine.');
+  if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return refuse(415, 'Send JSON.');
+  const { setGroup } = sources;
+  if (!setGroup) return refuse(405, 'This page only shows the sandbox: it cannot change its groups.');
+  let fields: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(await readBody(req));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    fields = parsed as Record<string, unknown>;
+  } catch (err) {
+    return refuse(400, `Not a JSON object: ${(err as Error).message}`);
+  }
+  const text = (key: string) => (typeof fields[key] === 'string' ? fields[key] : '');
+  let change: MembershipChange;
+  try {
+    const sandbox = { slack: sources.slack, setGroup };
+    change =
+      path === '/usergroups/join'
+        ? joinGroup(sandbox, text('group'), text('name'))
+        : leaveGroup(sandbox, text('group'), text('member'));
+  } catch (err) {
+    if (err instanceof MembershipError) return refuse(400, err.message);
+    return refuse(500, (err as Error).message);
+  }
+  const message = `${change.member.name} ${change.kind === 'joined' ? 'joined' : 'left'} @${change.group}.`;
+  // The change is made; a rotation that could not be told reads the group at its own next refresh.
+  const next = sources.onMembersChanged
+    ? await sources.onMembersChanged(change).catch((err: unknown) => `Could not tell the rotations: ${String(err)}`)
+    : null;
+  return { status: 200, body: { message, next } };
+}
+
+/** The request's body; past `MAX_BODY_BYTES` it is read to the end but refused (the answer still goes out). */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () =>
+      size > MAX_BODY_BYTES
+        ? reject(new Error(`more than ${MAX_BODY_BYTES} bytes`))
+        : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
+    req.on('error', reject);
+  });
 }
 
 /** The page's script: polls /view.json, redraws with DOM calls and textContent only (no HTML from data). */
@@ -325,6 +430,45 @@ const PAGE_SCRIPT = String.raw`
     }
     target.appendChild(grid);
   }
+  // Joining and leaving: the list above is redrawn on every change, so the form lives outside it.
+  function member(g, name, id) {
+    var leave = el('button', { type: 'button', class: 'leave', 'data-member': id, title: 'Take ' + name + ' out of @' + g.handle, text: 'leave' });
+    leave.onclick = function () { send('/usergroups/leave', { group: g.handle, member: id }); };
+    return el('span', { class: 'member', 'data-member': id }, [document.createTextNode(name), leave]);
+  }
+  function joinGroups() {
+    var handles = view.usergroups.filter(function (g) { return g.editable; }).map(function (g) { return g.handle; });
+    var select = document.getElementById('join-group');
+    var listed = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    if (listed.join(' ') !== handles.join(' ')) {
+      var chosen = select.value;
+      select.replaceChildren.apply(select, handles.map(function (h) { return el('option', { value: h, text: '@' + h }); }));
+      if (handles.indexOf(chosen) >= 0) select.value = chosen;
+    }
+    document.getElementById('join-form').hidden = !handles.length;
+  }
+  function send(path, body) {
+    var status = document.getElementById('members-status');
+    status.className = 'status';
+    status.textContent = 'Sending…';
+    return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        if (answer.error) { status.className = 'status error'; status.textContent = answer.error; return false; }
+        status.className = 'status ok';
+        status.replaceChildren(el('div', { text: answer.message }));
+        if (answer.next) status.appendChild(el('div', { class: 'next', text: answer.next }));
+        return true;
+      })
+      .catch(function (err) { status.className = 'status error'; status.textContent = 'Could not reach the sandbox: ' + err; return false; });
+  }
+  document.getElementById('join-form').onsubmit = function (event) {
+    event.preventDefault();
+    var name = document.getElementById('join-name');
+    send('/usergroups/join', { group: document.getElementById('join-group').value, name: name.value }).then(function (ok) {
+      if (ok) name.value = '';
+    });
+  };
   function render() {
     conversations(document.getElementById('channels'), view.channels, 'No channels.');
     conversations(document.getElementById('dms'), view.dms, 'No direct messages yet.');
@@ -334,9 +478,11 @@ const PAGE_SCRIPT = String.raw`
       groups.appendChild(el('li', { 'data-handle': g.handle }, [
         el('span', { class: 'mention', text: '@' + g.handle }),
         document.createTextNode(g.disabled ? ' (disabled) ' : ' '),
-        el('span', { class: 'members', text: g.members.join(', ') || 'nobody' })
+        g.editable ? el('span', { class: 'members' }, g.members.map(function (name, i) { return member(g, name, g.memberIds[i]); }))
+          : el('span', { class: 'members', text: g.members.join(', ') || 'nobody' })
       ]));
     });
+    joinGroups();
     var standups = document.getElementById('standups');
     standups.replaceChildren();
     if (!view.standups.length) standups.appendChild(el('p', { class: 'empty', text: 'No standup yet.' }));
@@ -389,6 +535,13 @@ const PAGE_HTML = `<!doctype html>
   .day { min-height: 64px; background: #fafafa; border: 1px solid #eee; padding: 2px 4px; }
   .day.blank { background: transparent; border: none; }
   .num { font-size: 11px; color: #888; }
+  .member { display: inline-block; margin: 0 6px 2px 0; }
+  .leave { font-size: 10px; margin-left: 3px; padding: 0 4px; border: 1px solid #ccc; border-radius: 3px; background: #fff; color: #842029; cursor: pointer; }
+  #join-form { margin: 8px 0 4px; display: flex; gap: 6px; }
+  .status { font-size: 13px; white-space: pre-line; }
+  .status.error { color: #842029; }
+  .status .next { color: #555; margin-top: 4px; }
+  .hint { font-size: 12px; color: #777; margin: 6px 0 0; }
   .chip.away { background: repeating-linear-gradient(45deg, #f4f4f4, #f4f4f4 4px, #e2e2e2 4px, #e2e2e2 8px); color: #555; font-style: italic; }
   .chip { font-size: 12px; border-radius: 3px; padding: 0 3px; margin-top: 2px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 </style>
@@ -398,7 +551,18 @@ const PAGE_HTML = `<!doctype html>
 <main>
   <div class="panel"><h2>Channel posts</h2><div id="channels" data-testid="channels"></div></div>
   <div class="panel"><h2>Direct messages</h2><div id="dms" data-testid="dms"></div></div>
-  <div class="panel"><h2>User groups</h2><ul id="usergroups" data-testid="usergroups"></ul></div>
+  <div class="panel"><h2>User groups</h2><ul id="usergroups" data-testid="usergroups"></ul>
+    <form id="join-form" data-testid="join-form" hidden>
+      <select id="join-group" data-testid="join-group" aria-label="group"></select>
+      <input id="join-name" data-testid="join-name" placeholder="a new member's name" aria-label="name" autocomplete="off">
+      <button type="submit" data-testid="join">Join</button>
+    </form>
+    <div id="members-status" data-testid="members-status" class="status" aria-live="polite"></div>
+    <p class="hint">Joining or leaving here changes the group in the fake Slack, as an admin would in Slack; the sandbox
+      then has the rotations read the group again (what <code>team-roles refresh-members</code> does). A few
+      (simulated) minutes later each member whose turns moved gets a direct message with before → after, and the
+      role's channel a summary; turns inside the frozen window stay as planned.</p>
+  </div>
   <div class="panel"><h2>Geekbot standup</h2><div id="standups" data-testid="standups"></div></div>
   <div class="panel wide"><h2>Calendar</h2><div id="calendar" data-testid="calendar"></div></div>
 </main>

@@ -71,7 +71,10 @@ describe('the sandbox page shows what the team sees (real browser)', function ()
       standupManager: DEMO_MANAGER,
       channels: [{ id: CHANNEL, name: 'support-freshdesk' }],
     });
-    page = await startSandboxPage(sandbox);
+    page = await startSandboxPage({
+      ...sandbox,
+      onMembersChanged: (change) => Promise.resolve(`The rotations of @${change.group} read it again.`),
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -158,5 +161,35 @@ describe('the sandbox page shows what the team sees (real browser)', function ()
         assert.doesNotMatch(await tab.locator(`[data-date="${saturday}"]`).innerText(), /Ella away/);
       }
     }
+  });
+
+  it('joins and leaves a group from the User groups panel, and shows what happens next or why not', async () => {
+    sandbox.setGroup('support-triagers', DEMO_TEAM); // as before a retry's first attempt
+    const tab = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await tab.goto(page.url);
+    const triagers = tab.locator('[data-handle="support-triagers"]');
+    await triagers.getByText('Grace').waitFor({ timeout: 30_000 });
+    const status = tab.getByTestId('members-status');
+
+    await tab.getByTestId('join-group').selectOption('support-triagers');
+    await tab.getByTestId('join-name').fill('Hugo');
+    await tab.getByTestId('join').click();
+    await status.getByText('Hugo joined @support-triagers.').waitFor({ timeout: 10_000 });
+    assert.match(await status.innerText(), /The rotations of @support-triagers read it again\./);
+    await triagers.locator('span.member[data-member="U0HUGO0001"]').waitFor({ timeout: 10_000 });
+    assert.equal(await tab.getByTestId('join-name').inputValue(), '', 'the name is cleared after a join');
+
+    // A refusal shows the server's reason, and the name stays to be corrected.
+    await tab.getByTestId('join-name').fill('Ben');
+    await tab.getByTestId('join').click();
+    await status.getByText('Ben is already in @support-triagers.').waitFor({ timeout: 10_000 });
+    assert.equal(await tab.getByTestId('join-name').inputValue(), 'Ben');
+
+    await triagers.locator('button.leave[data-member="U0HUGO0001"]').click();
+    await status.getByText('Hugo left @support-triagers.').waitFor({ timeout: 10_000 });
+    await triagers.locator('span.member[data-member="U0HUGO0001"]').waitFor({ state: 'detached', timeout: 10_000 });
+    // The group the worker keeps (on duty) has no controls.
+    assert.equal(await tab.locator('[data-handle="support-triager-on-duty"] button').count(), 0);
+    await tab.screenshot({ path: path.join(ARTIFACTS, 'sandbox-page-members.png'), fullPage: true });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Change notices (issue 16) on the local dev server: an operator's skip, swap or override tells exactly the members
  * whose turn dates moved, once, in one direct message each for changes close together, with before → after; a join
- * moves no turn inside the frozen window; a pause after the notice went out points the standup back at who keeps
+ * (on the sandbox page, as `npm run dev` serves it) moves no turn inside the frozen window; a pause after the notice went out points the standup back at who keeps
  * serving; `quiet` tells nobody. The quiet period is a few seconds here (`coalesceMinutes`), the handover three days
  * ahead (test/support/clock.ts), so nothing but the test's own messages happens while it runs.
  */
@@ -10,6 +10,8 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { calendarTurnCount } from '../../src/domain/notice';
 import type { Turn } from '../../src/domain/types';
+import { startSandboxPage } from '../../src/sandbox/page';
+import { tellRotations } from '../../src/sandbox/refresh';
 import { DEMO_MANAGER, DEMO_TEAM } from '../../src/sandbox/sandbox';
 import { startDevServer } from '../../src/servers/environments';
 import {
@@ -17,7 +19,6 @@ import {
   overrideUpdate,
   pauseUpdate,
   planQuery,
-  refreshMembersUpdate,
   skipUpdate,
   swapUpdate,
   type RoleStateView,
@@ -219,9 +220,30 @@ describe('role workflow: change notices (dev server)', function () {
   it('a join moves no turn inside the frozen window; the new member hears when their first turn is', async () => {
     await withRotation('prepare not yet due', async (handle) => {
       const before = await plan(handle);
-      const newcomer = { id: 'U0HUGO0008', name: 'Hugo' };
-      bed.sandbox.setGroup('support-triagers', [...DEMO_TEAM, newcomer]);
-      await handle.executeUpdate(refreshMembersUpdate);
+      // Hugo joins on the sandbox page, which has the rotation read the group at once, as `npm run dev` does.
+      const page = await startSandboxPage({
+        ...bed.sandbox,
+        onMembersChanged: (change) => tellRotations(env.client, bed.settings, change, () => bed.workflowId),
+      });
+      let joined: { message?: string; next?: string | null };
+      try {
+        const response = await fetch(new URL('/usergroups/join', page.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ group: 'support-triagers', name: 'Hugo' }),
+        });
+        assert.equal(response.status, 200);
+        joined = (await response.json()) as typeof joined;
+      } finally {
+        await page.close();
+      }
+      const newcomer = { id: 'U0HUGO0001', name: 'Hugo' };
+      assert.equal(joined.message, 'Hugo joined @support-triagers.');
+      assert.match(
+        joined.next ?? '',
+        /^The Support Triager rotation read @support-triagers again: it moves the turns of .*Hugo/,
+      );
+      assert.match(joined.next ?? '', /Turns starting before .+ stay as planned \(the frozen window\)\.$/);
       const after = await plan(handle);
       const state = await stateOf(handle);
       const frozen = 2; // freezeWeeks' default, in weekly turns
@@ -238,6 +260,11 @@ describe('role workflow: change notices (dev server)', function () {
       const texts = channel ? bed.sandbox.slack.messagesIn(channel.id).map((m) => m.text ?? '') : [];
       assert.equal(texts.length, 1);
       assert.match(texts[0]!, /^You joined the Support Triager rotation: your first turn starts /);
+      const summary = bed.sandbox.slack
+        .messagesIn(CHANNEL)
+        .filter((m) => m.metadata?.event_payload?.message_kind === 'plan-change-summary');
+      assert.equal(summary.length, 1);
+      assert.match(summary[0]!.text, /Turns starting before .+ stay as planned \(the frozen window\)\./);
     });
   });
 
