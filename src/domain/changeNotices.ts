@@ -83,13 +83,14 @@ export interface BatchNotice {
 /**
  * What a batch tells: the messages to the affected members, and the operators' summary. `frozenUntil`: the first
  * handover date the roster rules let a join or leave move (the summary says turns before it stay as planned).
+ * `everyJoiner`: a member who joined is told even when their first turn lies beyond the compared plans.
  */
 export function batchNotice(
   role: { name: string; title: string },
   batch: NoticeBatch,
-  options: { frozenUntil?: IsoDate | null } = {},
+  options: { frozenUntil?: IsoDate | null; everyJoiner?: boolean } = {},
 ): BatchNotice {
-  const coalesced = summarizeBatch(batch);
+  const coalesced = summarizeBatch(batch, { everyJoiner: options.everyJoiner ?? false });
   const quiet = new Set(batch.quiet ?? []);
   const loud = (reason: string) => !quiet.has(reason);
   const told: MemberTurnChange[] = [];

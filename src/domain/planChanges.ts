@@ -58,11 +58,16 @@ function commonRange(before: readonly Turn[], after: readonly Turn[]): { from: I
   return { from, to };
 }
 
-/** Compares two plans: the members whose turn dates within the common range changed, and how. */
+/**
+ * Compares two plans: the members whose turn dates within the common range changed, and how. `everyJoiner`: a
+ * member who joined is among them even with no turn in the range (in a large group their first turn can lie beyond
+ * the plan: they still hear that they joined, and when their first turn comes after).
+ */
 export function comparePlans(
   before: readonly Turn[],
   after: readonly Turn[],
   roster: RosterDelta = {},
+  { everyJoiner = false }: { everyJoiner?: boolean } = {},
 ): PlanComparison {
   const range = commonRange(before, after);
   if (!range) return { range, changes: [] };
@@ -97,6 +102,13 @@ export function comparePlans(
         ? 'left'
         : 'moved';
     changes.push({ member, kind, before: was, after: now, moves });
+  }
+  if (everyJoiner) {
+    for (const member of roster.joined ?? []) {
+      const leftAgain = roster.left?.some((m) => m.id === member.id);
+      if (leftAgain || changes.some((c) => c.member.id === member.id)) continue;
+      changes.push({ member, kind: 'joined', before: [], after: [], moves: [] });
+    }
   }
   changes.sort((a, b) => compareMembers(a.member, b.member));
   return { range, changes };
@@ -290,8 +302,8 @@ export interface CoalescedChange {
 }
 
 /** What a batch tells: the net comparison, and per affected member the reasons that concern them. */
-export function summarizeBatch(batch: ChangeBatch): CoalescedChange {
-  const comparison = comparePlans(batch.before, batch.after, batch);
+export function summarizeBatch(batch: ChangeBatch, options: { everyJoiner?: boolean } = {}): CoalescedChange {
+  const comparison = comparePlans(batch.before, batch.after, batch, options);
   const more = batch.more > 0 ? [`${batch.more} more change(s)`] : [];
   const reasons = [...batch.reasons.map((r) => r.reason), ...more];
   const reasonsFor: Record<string, string[]> = {};
@@ -313,7 +325,7 @@ export function coalesceChanges(changes: readonly PlanChange[], windowMs: number
     open = step.open;
   }
   if (open) batches.push(open);
-  return batches.map(summarizeBatch);
+  return batches.map((batch) => summarizeBatch(batch));
 }
 
 /** The idempotency key of one member's message about one batch (message metadata, as for handover messages). */

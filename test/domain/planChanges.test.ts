@@ -90,6 +90,41 @@ describe('plan changes: who is affected', () => {
     );
   });
 
+  it('a newcomer whose first turn lies beyond the plans still hears they joined (everyJoiner)', () => {
+    // Twelve members and a plan of ten turns: the roster rules put a newcomer behind everyone, in the 12th turn.
+    const members = Array.from({ length: 12 }, (_, i) => ({ id: `UM${i + 10}`, name: `Member ${i + 10}` }));
+    const hugo: Member = { id: 'UHUGO', name: 'Hugo' };
+    const first = '2027-01-13';
+    const state = initialState(
+      'support-triager',
+      2,
+      members,
+      { incoming: members[0]!, current: members[11]! },
+      {
+        freezeTurns: 2,
+        fairness: 'cycle',
+      },
+    );
+    const joined = refreshMembers(state, [...members, hugo], { role: TRIAGER, nextHandover: first }).state;
+    const before = planFromState(TRIAGER, state, first, 10);
+    const after = planFromState(TRIAGER, joined, first, 10);
+    assert.ok(!after.some((t) => t.member.id === hugo.id), 'no turn of Hugo in the plan');
+    assert.deepEqual(comparePlans(before, after, { joined: [hugo] }).changes, [], 'nobody moved');
+    const told = comparePlans(before, after, { joined: [hugo] }, { everyJoiner: true });
+    assert.deepEqual(
+      told.changes.map((c) => [c.member.name, c.kind]),
+      [['Hugo', 'joined']],
+    );
+    assert.equal(
+      renderChangeMessage('Support Triager', told.changes[0]!, ['Hugo joined the group'], told.range),
+      `You joined the Support Triager rotation: your first turn starts after ${formatTurnDate(after.at(-1)!.start)}. ` +
+        'Why: Hugo joined the group.',
+    );
+    // One who joined and left again within the batch is not told.
+    const gone = comparePlans(before, before, { joined: [hugo], left: [hugo] }, { everyJoiner: true });
+    assert.deepEqual(gone.changes, []);
+  });
+
   it('a turn pushed past the end of the compared plans says so; a new turn is named', () => {
     const comparison = comparePlans(plan('ABBA'), plan('BABB'));
     const ann = comparison.changes.find((c) => c.member.id === 'UANN')!;

@@ -61,11 +61,12 @@ describe('role workflow: change notices (dev server)', function () {
   async function withRotation(
     phase: PreparePhase,
     body: (handle: WorkflowHandle<typeof roleWorkflow>) => Promise<void>,
-    options: { record?: string } = {},
+    options: { record?: string; calendarHorizonMonths?: number } = {},
   ): Promise<void> {
     bed = await roleBed(env, {
       channels: [{ name: 'support', id: CHANNEL }],
       settings: {
+        ...(options.calendarHorizonMonths ? { calendarHorizonMonths: options.calendarHorizonMonths } : {}),
         roles: {
           'support-triager': {
             ...roleTiming(phase),
@@ -266,6 +267,30 @@ describe('role workflow: change notices (dev server)', function () {
       assert.equal(summary.length, 1);
       assert.match(summary[0]!.text, /Turns starting before .+ stay as planned \(the frozen window\)\./);
     });
+  });
+
+  it('a newcomer whose first turn lies beyond the plan hears they joined; nobody else is told', async () => {
+    // A month of calendar turns (5) for seven members: behind everyone, the newcomer's first turn is the tenth.
+    await withRotation(
+      'prepare not yet due',
+      async (handle) => {
+        const before = await plan(handle);
+        const newcomer = { id: 'U0HUGO0008', name: 'Hugo' };
+        bed.sandbox.setGroup('support-triagers', [...DEMO_TEAM, newcomer]);
+        await handle.executeUpdate(refreshMembersUpdate);
+        const after = await plan(handle);
+        assert.deepEqual(after, before, 'no turn within the plan moved');
+        await waitFor('the join told', async () => noticesSent(await stateOf(handle)) === 1 || undefined);
+        const channel = bed.sandbox.slack.dmWith(newcomer.id);
+        const texts = channel ? bed.sandbox.slack.messagesIn(channel.id).map((m) => m.text ?? '') : [];
+        assert.deepEqual(texts.length, 1, 'one DM to the newcomer');
+        assert.match(texts[0]!, /^You joined the Support Triager rotation: your first turn starts after \d+ \w+/);
+        assert.deepEqual([...dms('plan-change').keys()], [], 'nobody in the group told');
+        const summary = (await stateOf(handle)).changes.find((c) => c.kind === 'notice');
+        assert.match(summary?.kind === 'notice' ? summary.summary : '', /Hugo \(U0HUGO0008\) joined: first turn after/);
+      },
+      { calendarHorizonMonths: 1, record: 'support-triager-join-beyond-plan' },
+    );
   });
 
   it('a pause after the notice went out points the standup back at who keeps serving', async () => {

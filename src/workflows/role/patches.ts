@@ -114,4 +114,13 @@ export const patches = {
    * deprecable one run length after that code is deployed.
    */
   ackWatchResultAfterStop: (): boolean => patched('ack-watch-result-after-stop'),
+
+  /**
+   * A member who joined hears so even when their first turn lies beyond the compared plans (a group larger than the
+   * calendar horizon's turns: in a 50-member group with a year's plan, a newcomer behind everyone serves in week
+   * 53). Older runs told only members with a turn in the plans, so such a newcomer heard nothing. Called only when a
+   * change or the batch told has such a newcomer (the change then opens a batch although nobody's turns moved).
+   * Introduced 2026-12-02 (issue 16); deprecable one run length after deployment.
+   */
+  tellEveryJoiner: (): boolean => patched('tell-every-joiner'),
 };

@@ -377,7 +377,12 @@ export class Rotation {
   recordChange(change: Omit<PlanChange, 'at'>, quiet = false): void {
     const { state } = this;
     const at = this.now();
-    const moved = comparePlans(change.before, change.after, change).changes.map((c) => c.member);
+    let moved = comparePlans(change.before, change.after, change).changes.map((c) => c.member);
+    // A newcomer with no turn in the plans (a group larger than the horizon's turns) is told too, from the patch on.
+    const unplaced = (change.joined ?? []).filter(
+      (m) => !moved.some((x) => sameMember(x, m)) && !(change.left ?? []).some((l) => sameMember(l, m)),
+    );
+    if (unplaced.length > 0 && patches.tellEveryJoiner()) moved = [...moved, ...unplaced];
     state.changeLog = appendChangeLog(state.changeLog, {
       kind: 'change',
       at: new Date(at).toISOString(),

@@ -270,9 +270,13 @@ export class Steps {
     state.changeBatch = null; // changes from now on open the next batch
     if (!batch) return;
     const settings = changeNoticeSettings(config.role);
-    const notice = batchNotice({ name: input.role, title: this.role.title }, batch, {
-      frozenUntil: frozenUntil(config, state),
-    });
+    const options = { frozenUntil: frozenUntil(config, state) };
+    let notice = batchNotice({ name: input.role, title: this.role.title }, batch, options);
+    // A newcomer whose first turn lies beyond the plan (a large group) is told too, in runs from the patch on.
+    const unplaced = batch.joined.some((m) => !notice.messages.some((message) => message.member.id === m.id));
+    if (unplaced && patches.tellEveryJoiner()) {
+      notice = batchNotice({ name: input.role, title: this.role.title }, batch, { ...options, everyJoiner: true });
+    }
     if (notice.summary === null) return; // quiet changes only
     const told = affectedNames(notice.messages.map((m) => m.member));
     // After an activity the state may be another object (an operation replaced it meanwhile): read it again.

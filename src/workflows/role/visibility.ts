@@ -65,8 +65,11 @@ export function stateView(
       ? {
           // On the rotation's clock, as nextHandoverAt.
           toldAt: new Date(batchDueAt(state.changeBatch, changeNoticeSettings(config.role))).toISOString(),
+          // As a run from the patch tells it (tellEveryJoiner: a query cannot ask; older runs leave an unplaced
+          // newcomer out of the DMs this lists).
           summary: batchNotice({ name: role, title: config.role.title }, state.changeBatch, {
             frozenUntil: frozenUntil(config, state),
+            everyJoiner: true,
           }).summary,
         }
       : null,
