@@ -19,6 +19,7 @@ import {
   overrideUpdate,
   pauseUpdate,
   planQuery,
+  refreshMembersUpdate,
   skipUpdate,
   swapUpdate,
   type RoleStateView,
