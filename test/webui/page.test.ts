@@ -1,8 +1,8 @@
-// The sandbox page shows what the team sees, checked in a real browser (Debian's Chromium driven by
-// playwright-core, as the Web UI test does). For now it seeds the fakes through the services and the fakes' own
+// The sandbox page shows what the team sees, checked in a real browser (the Chromium the devDependency
+// @sparticuz/chromium ships, driven by playwright-core, as the Web UI test does: test/support/chromium.ts). For now it seeds the fakes through the services and the fakes' own
 // seeding; once the role workflow sends the messages, this drives a real `handover-now` instead.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createOnDutyGroupService } from '../../src/activities/on-duty-group';
@@ -13,20 +13,9 @@ import { addDays } from '../../src/domain/schedule';
 import { mergeSettings } from '../../src/settings';
 import { startSandboxPage, type SandboxPage } from '../../src/sandbox/page';
 import { DEMO_MANAGER, DEMO_TEAM, demoOutOfOffice, startSandbox, type Sandbox } from '../../src/sandbox/sandbox';
+import { CHROMIUM_ARGS, chromiumBinary } from '../support/chromium';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-];
 const MONTHS = [
   'January',
   'February',
@@ -63,9 +52,6 @@ describe('the sandbox page shows what the team sees (real browser)', function ()
   const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}-${String(now.getDate()).padStart(2, '0')}`;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install chromium), as .ci/run does`);
-    }
     sandbox = await startSandbox({
       groups: { 'support-triagers': DEMO_TEAM },
       standupManager: DEMO_MANAGER,
@@ -75,7 +61,7 @@ describe('the sandbox page shows what the team sees (real browser)', function ()
       ...sandbox,
       onMembersChanged: (change) => Promise.resolve(`The rotations of @${change.group} read it again.`),
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ ...chromiumBinary(), headless: true, args: CHROMIUM_ARGS });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
