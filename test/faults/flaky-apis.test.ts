@@ -4,7 +4,7 @@
  * time-skipping server (so both see the same dates); the faulty one must hand over every week on time and end
  * with the same calendar, standup and history.
  *
- * Stalls: the first FAULTS_LONG_STALLS (default 2) last the full 10 s; the rest FAULTS_STALL_MS (default 200 ms),
+ * Stalls: the first FAULTS_LONG_STALLS (default 1) lasts the full 10 s; the rest FAULTS_STALL_MS (default 200 ms),
  * shortened to keep the run short. The time-skipping server does not skip time while an activity runs, so every
  * stall costs its wall time (some 200 stalls a year). The clients' timeouts are 30 s, so a short and a 10 s stall
  * both end as a slow success; FAULTS_STALL_MS=10000 runs every stall as the issue words it (about 40 minutes).
@@ -36,7 +36,7 @@ import { captureRuntimeLogs, collectHistories, rememberSecrets } from './support
 
 const FAULT_RATE = 0.3;
 const STALL_MS = Number(process.env.FAULTS_STALL_MS ?? 200);
-const LONG_STALLS = Number(process.env.FAULTS_LONG_STALLS ?? 2);
+const LONG_STALLS = Number(process.env.FAULTS_LONG_STALLS ?? 1);
 const LONG_STALL_MS = 10_000;
 const WEEKS = 52;
 const ROLE = 'support-triager';
@@ -72,7 +72,8 @@ function flakyFaults(seed: number, stalls: { count: number }): FaultOptions {
     rateLimitRate: otherwise,
     serverErrorRate: otherwise,
     dropRate: otherwise,
-    retryAfterSeconds: 2,
+    // Slack's shortest Retry-After: each 429 costs its wall time (the clients wait it out inside the activity).
+    retryAfterSeconds: 1,
     script: [stall],
   };
 }
