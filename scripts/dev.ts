@@ -18,14 +18,14 @@ import { loadSettings } from '../src/settings';
 import { checkBindAddress, installRuntime, observabilityFromEnv } from '../src/runtime';
 import { roleWorkflowId, type RoleWorkflowInput } from '../src/shared';
 import type { Member } from '../src/domain/types';
-import { isEditableGroup } from '../src/sandbox/members';
+import { groupMembers, isEditableGroup } from '../src/sandbox/members';
 import { tellRotations } from '../src/sandbox/refresh';
 import { roleWorkflowStart } from '../src/starts';
 import { createRoleWorker } from '../src/worker';
 import { startDemoAcknowledgers } from '../src/sandbox/acknowledgers';
 import { DEMO_MANAGER, DEMO_SILENT_MEMBER, DEMO_TEAM, startSandbox, type Sandbox } from '../src/sandbox/sandbox';
 import { startSandboxPage } from '../src/sandbox/page';
-import type { FakeSlack, FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
+import type { FakeSlackChannel, FakeSlackUsergroup } from '../src/sandbox/slack';
 import { describeServices } from '../src/domain/services';
 
 const CREDENTIAL_VARIABLES = ['SLACK_BOT_TOKEN', 'GEEKBOT_API_KEY', 'GOOGLE_APPLICATION_CREDENTIALS'] as const;
@@ -331,15 +331,10 @@ function saveSandbox(sandbox: Sandbox, file: string): void {
     groupMembers: Object.fromEntries(
       sandbox.slack.state.usergroups
         .filter((group) => isEditableGroup(sandbox.slack, group))
-        .map((group) => [group.handle, group.users.map((id) => ({ id, name: displayName(sandbox.slack, id) }))]),
+        .map((group) => [group.handle, groupMembers(sandbox.slack, group)]),
     ),
   };
   writeFileSync(file, JSON.stringify(saved));
-}
-
-function displayName(slack: FakeSlack, id: string): string {
-  const user = slack.state.users[id];
-  return user?.profile.display_name || user?.real_name || id;
 }
 
 main().catch((err) => {

@@ -301,20 +301,23 @@ export async function startFakeServer(options: FakeServerOptions): Promise<FakeH
   return server;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/**
+ * A request's body as text. Past `maxBytes` it is read to the end but refused, so the server can still answer (a
+ * destroyed request could not be).
+ */
+export function readBody(req: http.IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error('request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= maxBytes) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > maxBytes
+        ? reject(new Error(`request body too large (more than ${maxBytes} bytes)`))
+        : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

@@ -87,12 +87,13 @@ function editableGroup(slack: FakeSlack, handle: string): FakeSlackUsergroup {
   return group;
 }
 
-function groupMembers(slack: FakeSlack, group: FakeSlackUsergroup): Member[] {
+/** The group's members with their names as Slack shows them. */
+export function groupMembers(slack: FakeSlack, group: FakeSlackUsergroup): Member[] {
   return group.users.map((id) => ({ id, name: nameOf(slack, id) }));
 }
 
 /** As Slack shows the person: the display name, else the real name. */
-function nameOf(slack: FakeSlack, id: string): string {
+export function nameOf(slack: FakeSlack, id: string): string {
   const user = slack.state.users[id];
   return user?.profile.display_name || user?.real_name || id;
 }

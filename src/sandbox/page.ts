@@ -12,11 +12,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FakeCalendarServer } from './calendar';
 import type { FakeGeekbot } from './geekbot';
+import { readBody } from './http';
 import {
   isEditableGroup,
   joinGroup,
   leaveGroup,
   MembershipError,
+  nameOf as personName,
   type GroupMembership,
   type MembershipChange,
 } from './members';
@@ -87,9 +89,7 @@ export interface SandboxSources {
 
 /** Who a Slack user ID is, as Slack shows them: the display name, else the real name. */
 function nameOf(slack: FakeSlack, id: string): string {
-  if (id === slack.state.bot.userId) return slack.state.bot.name;
-  const user = slack.state.users[id];
-  return user?.profile.display_name || user?.real_name || id;
+  return id === slack.state.bot.userId ? slack.state.bot.name : personName(slack, id);
 }
 
 function unescape(text: string): string {
@@ -297,7 +297,7 @@ async function changeMembers(
   if (!setGroup) return refuse(405, 'This page only shows the sandbox: it cannot change its groups.');
   let fields: Record<string, unknown>;
   try {
-    const parsed: unknown = JSON.parse(await readBody(req));
+    const parsed: unknown = JSON.parse(await readBody(req, MAX_BODY_BYTES));
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
     fields = parsed as Record<string, unknown>;
   } catch (err) {
@@ -321,24 +321,6 @@ async function changeMembers(
     ? await sources.onMembersChanged(change).catch((err: unknown) => `Could not tell the rotations: ${String(err)}`)
     : null;
   return { status: 200, body: { message, next } };
-}
-
-/** The request's body; past `MAX_BODY_BYTES` it is read to the end but refused (the answer still goes out). */
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > MAX_BODY_BYTES
-        ? reject(new Error(`more than ${MAX_BODY_BYTES} bytes`))
-        : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', reject);
-  });
 }
 
 /** The page's script: polls /view.json, redraws with DOM calls and textContent only (no HTML from data). */

@@ -39,7 +39,9 @@ export function changeDms(slack: FakeSlackState, role: string): ChangeDm[] {
       dms.push({ ts: message.ts, recipient: String(meta.event_payload.recipient), text: message.text });
     }
   }
-  return dms.sort((a, b) => Number(a.ts) - Number(b.ts));
+  // Slack's ts are seconds with six decimals, all of one length: as strings they sort in time order (as numbers
+  // they would lose the last digit).
+  return dms.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
 }
 
 /** The text of the notice's post in the role's channel for a handover key (as edited since), or undefined. */
